@@ -1,0 +1,132 @@
+/*
+ * network.h - the simulated network: routers, stations, links, trunks,
+ * collectives and routes, read from a YAML network file (DESIGN.md, "The
+ * network file"). This is the world a cable names: the directory that turns
+ * plain-language addresses into routing indicators lives here too.
+ *
+ * A net_network_t owns all its strings. It is read once and then only read
+ * from, so lookups use sorted arrays and binary search.
+ */
+#ifndef NETWORK_H
+#define NETWORK_H
+
+#include "sim.h"
+
+typedef enum net_kind {
+    NET_KIND_MISSION = 0,
+    NET_KIND_DEPARTMENT = 1,
+} net_kind_t;
+
+typedef struct net_window {
+    int64_t from; /* epoch seconds, inclusive */
+    int64_t to;   /* epoch seconds, exclusive */
+} net_window_t;
+
+typedef struct net_link_params {
+    uint64_t bps;            /* simulated speed; 0 = no link model */
+    double   latency_ms;     /* propagation delay */
+    bool     o_preempts;     /* IMMEDIATE preempts PRIORITY/ROUTINE */
+    uint32_t ram_budget_mib; /* queued bytes kept in RAM per link */
+} net_link_params_t;
+
+typedef struct net_router {
+    char    *name;
+    char    *listen_host;   /* "127.0.0.1" */
+    uint16_t listen_port;
+    double   processing_ms; /* simulated time to journal and route a cable */
+    uint32_t line;          /* where it is defined in the file */
+} net_router_t;
+
+typedef struct net_station {
+    char             *ri;
+    char            **pla;    /* one or more plain-language addresses */
+    uint32_t          n_pla;
+    net_kind_t        kind;
+    uint32_t          router; /* index into routers */
+    char             *host;   /* station-host process; default router's name */
+    net_window_t     *closed;
+    uint32_t          n_closed;
+    double            operator_delay_s; /* default 60 */
+    net_link_params_t link;   /* defaults with this station's overrides */
+    uint32_t          line;
+} net_station_t;
+
+typedef struct net_trunk {
+    uint32_t          a, b; /* router indices */
+    net_link_params_t link;
+    uint32_t          line;
+} net_trunk_t;
+
+typedef struct net_collective {
+    char     *ri;
+    char     *pla;
+    char    **members; /* member RIs */
+    uint32_t  n_members;
+    uint32_t  line;
+} net_collective_t;
+
+typedef struct net_route {
+    char    *prefix;
+    uint32_t router;
+    uint32_t line;
+} net_route_t;
+
+/* A directory entry: a normalised plain-language address and what it names. */
+typedef struct net_dir_entry {
+    char   *pla;        /* upper case, single spaces */
+    int32_t station;    /* index, or -1 */
+    int32_t collective; /* index, or -1 */
+} net_dir_entry_t;
+
+typedef struct net_network {
+    char             *file;
+    net_router_t     *routers;
+    uint32_t          n_routers;
+    net_station_t    *stations;
+    uint32_t          n_stations;
+    net_trunk_t      *trunks;
+    uint32_t          n_trunks;
+    net_collective_t *collectives;
+    uint32_t          n_collectives;
+    net_route_t      *routes;
+    uint32_t          n_routes;
+    int32_t           default_router; /* index or -1 */
+    net_link_params_t station_link_defaults;
+    net_link_params_t trunk_link_defaults;
+    /* private: sorted indexes for lookups */
+    net_dir_entry_t  *dir;
+    uint32_t          n_dir;
+    uint32_t         *by_ri; /* station indices sorted by RI */
+} net_network_t;
+
+/* One problem found in a network file. */
+typedef struct net_error {
+    uint32_t line, col; /* from 1; 0 when not tied to a place */
+    char    *message;   /* owned */
+} net_error_t;
+
+typedef struct net_errors {
+    net_error_t *v;
+    uint32_t     n;
+} net_errors_t;
+
+/* net_load - read and validate a network file. Returns an owned network, or
+ * NULL with every problem in *errs (as file:line:col messages). */
+net_network_t *net_load(const char *path, net_errors_t *errs);
+/* net_load_mem - the same from a buffer; 'name' is used in messages. */
+net_network_t *net_load_mem(const char *name, const char *yaml, size_t len, net_errors_t *errs);
+void net_free(net_network_t *net);
+void net_errors_destroy(net_errors_t *errs);
+
+/* Lookups. Return an index or -1. PLA matching ignores case and collapses
+ * runs of blanks. */
+int32_t net_station_by_ri(const net_network_t *net, const char *ri, size_t len);
+int32_t net_station_by_pla(const net_network_t *net, const char *pla, size_t len);
+int32_t net_collective_by_ri(const net_network_t *net, const char *ri, size_t len);
+int32_t net_collective_by_pla(const net_network_t *net, const char *pla, size_t len);
+int32_t net_router_by_name(const net_network_t *net, const char *name);
+
+/* True when the station is closed at 'when' (epoch seconds). */
+bool net_station_closed(const net_station_t *st, int64_t when);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * cli.h - what the subcommands of the cablesim command share: the command
+ * table, locating the bundled sample, and printing JSON.
+ *
+ * Exit codes everywhere (DESIGN.md): 0 success, 1 the work found a problem,
+ * 2 usage or I/O error.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+enum { CLI_OK = 0, CLI_PROBLEM = 1, CLI_USAGE = 2 };
+
+int cmd_lint(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_net(int argc, char **argv);
+
+/* The bundled sample folder: next to an installed binary
+ * (<prefix>/share/cablesim/sample), else the source tree's corpus/sample.
+ * Returns a static string, or NULL when neither exists. */
+const char *cli_sample_dir(void);
+/* "<sample>/name" into a static buffer, or NULL. */
+const char *cli_sample_path(const char *name);
+
+/* Print one JSON value on stdout followed by a newline ('compact' for JSON
+ * Lines). Returns 0, or -1 when the output failed. */
+int cli_json_print(json_t *v, int compact);
+
+/* Usage error: "cablesim CMD: message" and a hint, on stderr; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
