@@ -24,7 +24,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 if [ -d tests/fuzz ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
     echo "== fuzz targets, ${FUZZ_SECONDS:-30} s each" >&2
-    CC=clang cmake -S . -B build-fuzz -DSIM_FUZZ=ON -DSIM_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    CC=clang cmake -S . -B build-fuzz -DSIM_FUZZ=ON -DSIM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
     cmake --build build-fuzz -j"$jobs" >/dev/null
     bash tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-30}"
 fi
