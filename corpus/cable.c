@@ -281,6 +281,8 @@ bool cable_fields_equal(const cable_t *a, const cable_t *b, const char **why)
     CHECK(sim_span_eq(a->security, b->security), "security");
     CHECK(spans_eq(&a->signals, &b->signals), "signals");
     CHECK(spans_eq(&a->controls, &b->controls), "controls");
+    CHECK(a->fl4_signals == b->fl4_signals, "fl4_signals");
+    CHECK(a->fl4_controls == b->fl4_controls, "fl4_controls");
     CHECK(a->corrected_copy == b->corrected_copy, "corrected_copy");
     CHECK(a->dtg_prec == b->dtg_prec, "dtg_prec");
     CHECK(a->dtg_info_prec == b->dtg_info_prec, "dtg_info_prec");

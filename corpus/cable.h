@@ -126,6 +126,8 @@ typedef struct cable {
     sim_span_t        security; /* "ZNY CCCCC" */
     cable_span_list_t signals;  /* "ZZH", "ZDK", ... (FL4 and after the DTG) */
     cable_span_list_t controls; /* parenthetical control strings "(CCY ...)" */
+    uint16_t          fl4_signals;  /* the first fl4_signals of 'signals' are on FL4, */
+    uint16_t          fl4_controls; /* the rest after the DTG; likewise 'controls' */
     bool              corrected_copy; /* CCY control string or C O R R E C T E D C O P Y */
 
     /* FL5 */
