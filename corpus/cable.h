@@ -188,6 +188,7 @@ typedef struct cable_parse_opts {
     bool        strict;     /* departures from the canonical form are errors */
     const char *file;       /* name for diagnostics */
     uint32_t    first_line; /* line number of text[0] in the file (default 1) */
+    bool        split_guessed; /* the stream splitter guessed where this cable starts */
 } cable_parse_opts_t;
 
 void cable_init(cable_t *c);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define SIM_ARENA_MIN_CHUNK (16 * 1024)
+#define SIM_ARENA_MIN_CHUNK 4096
 
 struct sim_arena_chunk {
     sim_arena_chunk_t *next;
