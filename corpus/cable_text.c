@@ -185,7 +185,8 @@ static bool ends_continuation(const cable__line_t *l)
 
 /* Joins a field that may continue on following lines. Returns the span and
  * leaves *lp at the last line used. */
-static sim_span_t take_continued(cable__ctx_t *x, cable__line_t *l, const char *start, int max)
+static sim_span_t take_continued(cable__ctx_t *x, cable__line_t *l, const char *start,
+                                 const char *tend, int max)
 {
     cable_t      *c = x->c;
     sim_span_t    first = cable__trim(sim_span(start, (size_t)(l->p + l->len - start)));
@@ -194,8 +195,10 @@ static sim_span_t take_continued(cable__ctx_t *x, cable__line_t *l, const char *
     size_t        len = 0, cap = 0;
     int           extra = 0;
 
-    while (extra < max && l->next < x->end) {
+    while (extra < max && l->next < tend) {
         cable__line_at(x, l->next, l->no + 1, &nx);
+        if (nx.p + nx.len > tend)
+            nx.len = (uint32_t)(tend - nx.p);
         if (ends_continuation(&nx))
             break;
         {
@@ -380,7 +383,7 @@ void cable__parse_text(cable__ctx_t *x, const char *start, uint32_t no)
             const char *p = l.p + (starts_ci(&l, "SUBJECT") ? 7 : 4);
             if (p < l.p + l.len && *p == ':')
                 p++;
-            c->subject = take_continued(x, &l, p, 6);
+            c->subject = take_continued(x, &l, p, tend, 6);
             seen_subject = true;
             continue;
         }
@@ -392,7 +395,7 @@ void cable__parse_text(cable__ctx_t *x, const char *start, uint32_t no)
                 p++;
             if (p < l.p + l.len && *p == ':')
                 p++;
-            c->ref = take_continued(x, &l, p, 8);
+            c->ref = take_continued(x, &l, p, tend, 8);
             continue;
         }
         in_head = false;
