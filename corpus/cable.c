@@ -173,17 +173,27 @@ cable_prec_t cable_addr_precedence(const cable_t *c, const cable_addr_t *a, bool
     return cable_precedence(c);
 }
 
+int32_t cable_serial(const cable_t *c)
+{
+    if (c->station_serial >= 0)
+        return c->station_serial % 10000;
+    if (c->cable_number >= 0)
+        return c->cable_number % 10000;
+    return -1;
+}
+
 size_t cable_id(const cable_t *c, char *buf, size_t size)
 {
-    char dtg[15];
-    int  n;
+    char    dtg[15];
+    int     n;
+    int32_t serial = cable_serial(c);
     if (c->dtg.valid)
         cable_dtg_text(&c->dtg, dtg);
     else
         snprintf(dtg, sizeof(dtg), "?");
-    if (c->station_serial >= 0)
+    if (serial >= 0)
         n = snprintf(buf, size, "%.*s#%04d/%02u %s", c->origin_ri.len ? (int)c->origin_ri.len : 1,
-                     c->origin_ri.len ? c->origin_ri.p : "?", c->station_serial % 10000,
+                     c->origin_ri.len ? c->origin_ri.p : "?", serial,
                      (unsigned)c->section, dtg);
     else
         n = snprintf(buf, size, "%.*s#?/%02u %s", c->origin_ri.len ? (int)c->origin_ri.len : 1,

@@ -180,6 +180,10 @@ cable_prec_t cable_addr_precedence(const cable_t *c, const cable_addr_t *a, bool
 
 /* Number of sections and the section number, with the defaults of DESIGN.md. */
 
+/* cable_serial - the station serial of the DE line, else the last four
+ * digits of the cable number on the classification line; -1 when neither. */
+int32_t cable_serial(const cable_t *c);
+
 /* cable_id - "RUCNDT#0352/01 071302Z MAY 07" into buf; returns its length.
  * Fields that are absent print as "?". */
 size_t cable_id(const cable_t *c, char *buf, size_t size);

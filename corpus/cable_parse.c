@@ -142,6 +142,40 @@ static bool niact_justified(const cable_t *c)
     return false;
 }
 
+/* The time of file (Julian JJJHHMM) should be the DTG's, or up to an hour
+ * later; it is compared in minutes of the year, across a year's end. */
+static void filed_check(cable__ctx_t *x)
+{
+    cable_t    *c = x->c;
+    cable_dtg_t jan1;
+    int64_t     dtg_min, filed_min, diff, year_min;
+    int32_t     jd, hh, mm;
+    if (!c->dtg.valid || c->filed.len != 7)
+        return;
+    jd = cable__digits(c->filed.p, 3);
+    hh = cable__digits(c->filed.p + 3, 2);
+    mm = cable__digits(c->filed.p + 5, 2);
+    if (jd < 1 || jd > 366 || hh < 0 || hh > 23 || mm < 0 || mm > 59)
+        return; /* already reported */
+    jan1 = c->dtg;
+    jan1.month = 1;
+    jan1.day = 1;
+    jan1.hour = 0;
+    jan1.minute = 0;
+    dtg_min = (cable_dtg_epoch(&c->dtg) - cable_dtg_epoch(&jan1)) / 60;
+    filed_min = ((int64_t)(jd - 1) * 24 + hh) * 60 + mm;
+    year_min = 366 * 24 * 60;
+    diff = filed_min - dtg_min;
+    if (diff < -year_min / 2)
+        diff += year_min;
+    else if (diff > year_min / 2)
+        diff -= year_min;
+    if (diff < -60 || diff > 60)
+        cable__diagf(x, c->first_line, 1, CABLE_R_DE_FILED,
+                     "time of file %.7s is %lld minutes from the DTG", c->filed.p,
+                     (long long)diff);
+}
+
 static void cross_checks(cable__ctx_t *x, int seen)
 {
     cable_t     *c = x->c;
@@ -181,6 +215,7 @@ static void cross_checks(cable__ctx_t *x, int seen)
         cable__diagf(x, l0, 1, CABLE_R_DTG_PREC, "%s on format line 2, %s on the DTG line",
                      cable_prec_word(c->fl2_prec),
                      cable_prec_word(SIM_MAX(c->dtg_prec, c->dtg_info_prec)));
+    filed_check(x);
     if (!c->has_bt)
         cable__diag(x, c->text_line, 1, CABLE_R_BT_MISSING, NULL);
     if (!c->has_trailer)
