@@ -117,7 +117,10 @@ size_t cable_stream_split(const char *buf, size_t len, cable_seg_t **segs)
     while (q < end) {
         sline_at(q, end, &l);
         if (l.len >= 5 && memcmp(l.p, "VZCZC", 5) == 0) {
-            if (header) {
+            /* A cable starts here. What the segment holds so far is the
+             * previous cable's (a trailer after an NNNN inside its text), or,
+             * at the start of the stream, debris before this heading. */
+            if (header || (raw.n > 0 && q > seg && !blank_span(seg, (size_t)(q - seg)))) {
                 seg_push(&raw, seg, (size_t)(q - seg), seg_line, marked);
                 seg = q;
                 seg_line = no;
