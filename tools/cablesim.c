@@ -22,6 +22,8 @@ static const command_t commands[] = {
     {"show", cmd_show, "print the parsed fields of one cable"},
     {"gen", cmd_gen, "generate realistic synthetic cables for a network"},
     {"net", cmd_net, "check a network file"},
+    {"log", cmd_log, "export delivery logs as text, JSON Lines or CSV"},
+    {"trace", cmd_trace, "follow one cable hop by hop through delivery logs"},
 };
 
 static void usage(FILE *out)

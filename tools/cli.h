@@ -17,6 +17,8 @@ int cmd_lint(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_net(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* The bundled sample folder: next to an installed binary
  * (<prefix>/share/cablesim/sample), else the source tree's corpus/sample.
