@@ -1,0 +1,66 @@
+/*
+ * cable_msgpack.h - the msgpack form of a cable: one versioned map, the way
+ * cables travel in link frames and sit in journals.
+ *
+ * The schema (every key, its type, nil rules, versioning, limits) is written
+ * down in cable_msgpack.md next to this header. In short: a map with "v": 1
+ * and one short string key per content field of the model; absent strings
+ * are nil, empty ones are ""; unknown keys are ignored so that a newer writer
+ * can add fields without breaking an older reader.
+ *
+ * A decoded cable owns all its data: every string is copied into the cable's
+ * arena, so the input buffer or msgpack object may be freed right after.
+ * Source positions and diagnostics are not part of the form.
+ */
+#ifndef CABLE_MSGPACK_H
+#define CABLE_MSGPACK_H
+
+#include <msgpack.h>
+
+#include "cable.h"
+
+/* The schema version this build writes and the only one it reads. */
+#define CABLE_MSGPACK_VERSION 1
+
+/* Limits the decoder enforces (SIM_ETOOBIG beyond them) and the encoder
+ * respects, so that whatever the encoder accepts the decoder accepts too. */
+#define CABLE_MSGPACK_MAX_BYTES (16u * 1024u * 1024u) /* whole encoding; any one string */
+#define CABLE_MSGPACK_MAX_ITEMS 65535u                /* elements of one array or map */
+#define CABLE_MSGPACK_MAX_VALUES (1u << 20)           /* values in the whole encoding */
+#define CABLE_MSGPACK_MAX_DEPTH 8u                    /* nesting of arrays and maps */
+
+/* cable_msgpack_pack - append the map of c to pk. Borrows c and pk.
+ * Returns 0; SIM_EUSAGE when a field of c is out of the schema's range (an
+ * unknown precedence, a DTG marked valid that does not exist, ...) and
+ * SIM_ETOOBIG when c could not be decoded within the limits above (in both
+ * cases nothing was written); SIM_EIO when pk's writer failed part way. */
+int cable_msgpack_pack(const cable_t *c, msgpack_packer *pk);
+
+/* cable_msgpack_encode - the msgpack form of c (borrowed) in a new buffer.
+ * On 0, *out is returned owned (release with free()) and *len is its length;
+ * on failure (the codes of cable_msgpack_pack) *out is NULL and *len 0. */
+int cable_msgpack_encode(const cable_t *c, char **out, size_t *len);
+
+/* cable_msgpack_decode - read exactly one cable map from buf[0..len)
+ * (borrowed; nothing is kept pointing into it). c must be initialised
+ * (cable_init); it is reset first, keeping c->file, so its arena memory is
+ * reused and keys missing from the map leave the cable_reset defaults.
+ * Returns 0, or on failure a negative code with c reset again:
+ *   SIM_EPARSE   truncated or malformed bytes, trailing bytes, a missing "v",
+ *                a value out of range, a key given twice
+ *   SIM_ETOOBIG  more than CABLE_MSGPACK_MAX_BYTES of input, or a length or
+ *                count beyond the limits above
+ *   SIM_ETYPE    a value of the wrong type
+ *   SIM_EVERSION a "v" other than CABLE_MSGPACK_VERSION
+ * and, when err is non-NULL, *err a static English sentence naming the field
+ * ("field 'to' must be an array of addressee maps"). Never reads outside
+ * buf[0..len), whatever the bytes. */
+int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **err);
+
+/* cable_msgpack_from_object - the same from an already unpacked object o
+ * (borrowed), e.g. the cable map embedded in a link frame. Same contract and
+ * codes as cable_msgpack_decode, except that the byte limits apply to each
+ * string and the count limits to each array and map. */
+int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err);
+
+#endif
