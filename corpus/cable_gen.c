@@ -14,7 +14,7 @@
  *                   SECSTATE 1: 55%, 2: 15%, 3-5: 15%, 6-30: 15%
  *   INFO count      0: 183, 1-4: 1218, 5-9: 748, 10-19: 687, 20-49: 137,
  *                   50-53: 2 (uniform inside a bin), capped by the network
- *   collectives     each INFO slot 10%, never one holding the originator or
+ *   collectives     each INFO slot 12% (10% of INFO lines, as surveyed), never one holding the originator or
  *                   a TO addressee, and never with its members listed too
  *   MCN             State addressees (missions, SECSTATE) TO 98%, INFO 91%;
  *                   other departments 2%; collectives none
@@ -22,6 +22,9 @@
  *                   8: 11, 9: 5, 10: 8, 11: 6, 12: 4, 13: 3, 16, 17: 1,
  *                   18: 2, 24: 1 (FLASH and above: one section)
  *   classification  CONFIDENTIAL 1316, UNCLAS 750, SECRET 582
+ *   captions        SIPDIS 90%; SENSITIVE on 55% of UNCLAS; NOFORN on 42% of
+ *                   SECRET and 10% of CONFIDENTIAL; EXDIS 1.5% of classified
+ *   REF             50% of messages (1-3 references)
  *   originators     SECSTATE 5%, missions by a per-station activity weight
  * Everything uses integers and the generator's own PRNG, so a seed gives the
  * same bytes everywhere. Failure modes: none at run time (allocation failure
@@ -816,7 +819,7 @@ static void choose_addressees(cable_gen_t *g, gen_msg_t *m)
     {
         uint32_t n_coll = 0;
         for (uint32_t k = 0; k < n_info; k++)
-            if (cable_gen__chance(&g->rng, 100))
+            if (cable_gen__chance(&g->rng, 120))
                 n_coll++;
         for (uint32_t k = 0; k < n_coll; k++) {
             int32_t     ci = draw_collective(g);
@@ -914,10 +917,11 @@ static void put_ref(cable_gen_t *g, gen_msg_t *m)
             cable_gen__puts(&m->ref, " ");
         if (n > 1)
             cable_gen__putf(&m->ref, "%s ", letters[k]);
-        if (x < 4 && o->number > 2 && o->role != ROLE_STATE) {
-            uint32_t lo = o->number > 400 ? (uint32_t)o->number - 400 : 1;
+        if (x < 4 && m->number > 1 && o->role != ROLE_STATE) {
+            /* One of the post's own earlier cables. */
+            uint32_t lo = m->number > 400 ? (uint32_t)m->number - 400 : 1;
             cable_gen__putf(&m->ref, "%s %u", o->post,
-                            cable_gen__range(&g->rng, lo, (uint32_t)o->number - 1));
+                            cable_gen__range(&g->rng, lo, (uint32_t)m->number - 1));
         } else if (x < 8 || o->role == ROLE_STATE) {
             uint32_t s = g->pool[cable_gen__below(&g->rng, g->n_pool)];
             if (x < 7 && o->role != ROLE_STATE)
@@ -992,9 +996,9 @@ static void new_message(cable_gen_t *g, const cable_gen_req_t *req)
     }
 
     m->cls = (cable_class_t)cable_gen__pick(&g->rng, w_class, 4);
-    m->sipdis = cable_gen__chance(&g->rng, 880);
-    m->sensitive = m->cls == CABLE_CLASS_UNCLASSIFIED && cable_gen__chance(&g->rng, 580);
-    m->noforn = (m->cls == CABLE_CLASS_SECRET && cable_gen__chance(&g->rng, 450)) ||
+    m->sipdis = cable_gen__chance(&g->rng, 900);
+    m->sensitive = m->cls == CABLE_CLASS_UNCLASSIFIED && cable_gen__chance(&g->rng, 550);
+    m->noforn = (m->cls == CABLE_CLASS_SECRET && cable_gen__chance(&g->rng, 420)) ||
                 (m->cls == CABLE_CLASS_CONFIDENTIAL && cable_gen__chance(&g->rng, 100));
     m->exdis = m->cls != CABLE_CLASS_UNCLASSIFIED && cable_gen__chance(&g->rng, 15);
 
@@ -1037,7 +1041,7 @@ static void new_message(cable_gen_t *g, const cable_gen_req_t *req)
     cable_gen__subject(&g->rng, &m->story, &m->subject);
     cable_gen__tags(&g->rng, &m->story, &m->tags);
     put_eo(g, m);
-    if (cable_gen__chance(&g->rng, 320))
+    if (cable_gen__chance(&g->rng, 500))
         put_ref(g, m);
     if (m->cls != CABLE_CLASS_UNCLASSIFIED) {
         if (m->story.from_state)
@@ -1123,8 +1127,10 @@ static bool has_span(const cable_span_list_t *l, sim_span_t s)
     return false;
 }
 
-/* The heading of section 'section' with the first n_info INFO addressees. */
-static void fill_header(cable_gen_t *g, cable_t *c, uint32_t section, uint32_t n_info)
+/* The heading of section 'section' with the first n_to TO and n_info INFO
+ * addressees of the message. */
+static void fill_header(cable_gen_t *g, cable_t *c, uint32_t section, uint32_t n_to,
+                        uint32_t n_info)
 {
     gen_msg_t     *m = &g->m;
     gen_station_t *o = &g->st[m->origin];
@@ -1146,7 +1152,7 @@ static void fill_header(cable_gen_t *g, cable_t *c, uint32_t section, uint32_t n
     /* FL6-FL8 first: FL2 lists their routing indicators. */
     c->from = astr(c, g->net->stations[m->origin].n_pla ? g->net->stations[m->origin].pla[0]
                                                          : g->net->stations[m->origin].ri);
-    for (uint32_t k = 0; k < m->n_to; k++)
+    for (uint32_t k = 0; k < n_to && k < m->n_to; k++)
         fill_addr(g, c, &c->to, &m->to[k], section);
     for (uint32_t k = 0; k < n_info && k < m->n_info; k++)
         fill_addr(g, c, &c->info, &m->info[k], section);
@@ -1404,17 +1410,17 @@ static void make_section(cable_gen_t *g, cable_t *c)
     if (!g->opts.size) {
         if (section == 1)
             take_mcns(g, m);
-        fill_header(g, c, section, m->n_info);
+        fill_header(g, c, section, m->n_to, m->n_info);
         t->len = 0;
         put_head(g, section, t);
         put_body(g, section, t, last ? strlen(sig) + 2 : 0);
     } else {
-        /* Exact size (one section): drop INFO addressees until the heading
-         * leaves room for a paragraph. */
-        uint32_t n_info = m->n_info;
+        /* Exact size (one section): drop INFO addressees, then TO addressees
+         * but the first, until the heading leaves room for a paragraph. */
+        uint32_t n_info = m->n_info, n_to = m->n_to;
         for (;;) {
             size_t fixed, total, room;
-            fill_header(g, c, section, n_info);
+            fill_header(g, c, section, n_to, n_info);
             t->len = 0;
             put_head(g, section, t);
             fixed = t->len;
@@ -1428,16 +1434,20 @@ static void make_section(cable_gen_t *g, cable_t *c)
             m->para = 0;
             if (put_body_exact(g, t, room))
                 break;
-            if (n_info == 0) { /* the smallest text there is */
+            if (n_info == 0 && n_to <= 1) { /* the smallest text there is */
                 put_para(g, t, m->story.niact ? "NIACT: see subject." : "Noted.",
                          m->story.niact ? 19 : 6, cable_gen__mark(&g->rng, &m->story, true));
                 break;
             }
-            n_info--;
+            if (n_info)
+                n_info--;
+            else
+                n_to--;
         }
         m->n_info = n_info;
+        m->n_to = n_to;
         take_mcns(g, m);
-        fill_header(g, c, section, n_info);
+        fill_header(g, c, section, n_to, n_info);
     }
     if (last) {
         cable_gen__puts(t, "\n\n");

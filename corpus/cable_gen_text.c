@@ -218,7 +218,7 @@ static const topic_t topics[] = {
     {"fuel subsidy reform", "EPET", "ECON"},
     {"the draft electoral law", "KDEM", "PGOV"},
     {"the border demarcation talks", "PREL", "PBTS"},
-    {"a regional security initiative", "PREL", "MARR"},
+    {"the regional security initiative", "PREL", "MARR"},
     {"plans for the donor conference", "EAID", "PREL"},
     {"the new investment code", "EINV", "ECON"},
     {"the port concession", "ECON", "ETRD"},
@@ -252,7 +252,7 @@ static const topic_t topics[] = {
     {"student exchange programs", "KPAO", "SCUL"},
     {"avian influenza preparedness", "KFLU", "TBIO"},
     {"customs modernization", "ETRD", "ECON"},
-    {"a disputed mining license", "EMIN", "EINV"},
+    {"the disputed mining license", "EMIN", "EINV"},
     {"prison conditions", "PHUM", "KJUS"},
     {"rumors of a cabinet reshuffle", "PGOV", "PINR"},
 };
