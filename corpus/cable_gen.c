@@ -868,7 +868,7 @@ static void choose_words(cable_gen_t *g, gen_msg_t *m)
     }
     x = cable_gen__below(&g->rng, 1000);
     switch (m->info_prec) {
-    case CABLE_PREC_Z: info_word = x < 400 ? "FLASH" : NULL; break;
+    case CABLE_PREC_Z: info_word = x < 400 ? "IMMEDIATE" : NULL; break;
     case CABLE_PREC_O: info_word = x < 260 ? "IMMEDIATE" : x < 620 ? "PRIORITY" : NULL; break;
     case CABLE_PREC_P: info_word = x < 480 ? "PRIORITY" : NULL; break;
     default: break;

@@ -282,6 +282,17 @@ static const char *const officers[] = {
     "the DATT", "PolEconOff", "visiting Department officials", "the RSO", "PAO",
 };
 
+/* Who meets people when the Department writes. */
+static const char *const officers_state[] = {
+    "the Assistant Secretary", "the Deputy Assistant Secretary", "Department officials",
+    "the desk officer", "the Under Secretary", "the Special Envoy",
+};
+
+static const char *officer(cable_gen__rng_t *r, const cable_gen__story_t *s)
+{
+    return s->from_state ? CABLE_GEN__ONE_OF(r, officers_state) : CABLE_GEN__ONE_OF(r, officers);
+}
+
 /* Who does things, with their grammatical number. */
 typedef struct group {
     const char *name;
@@ -494,7 +505,7 @@ static void put_sentence(cable_gen__rng_t *r, const cable_gen__story_t *s, cable
     switch (form) {
     case 0:
         cable_gen__putf(b, "%s told %s on ", CABLE_GEN__ONE_OF(r, actors),
-                        CABLE_GEN__ONE_OF(r, officers));
+                        officer(r, s));
         put_recent_date(r, s, b);
         cable_gen__puts(b, " that ");
         put_clause(r, s, b);
@@ -514,7 +525,7 @@ static void put_sentence(cable_gen__rng_t *r, const cable_gen__story_t *s, cable
         put_clause(r, s, b);
         break;
     case 4:
-        cable_gen__puts(b, "Post assesses that ");
+        cable_gen__puts(b, s->from_state ? "The Department assesses that " : "Post assesses that ");
         put_clause(r, s, b);
         break;
     case 5: {
@@ -531,7 +542,7 @@ static void put_sentence(cable_gen__rng_t *r, const cable_gen__story_t *s, cable
                         CABLE_GEN__ONE_OF(r, actors), CABLE_GEN__ONE_OF(r, us_actions));
         break;
     case 7: {
-        const char *o = CABLE_GEN__ONE_OF(r, officers);
+        const char *o = officer(r, s);
         char        first = o[0] >= 'a' && o[0] <= 'z' ? (char)(o[0] - 32) : o[0];
         cable_gen__put(b, &first, 1);
         cable_gen__putf(b, "%s urged ", o + 1);
@@ -565,7 +576,7 @@ static void put_sentence(cable_gen__rng_t *r, const cable_gen__story_t *s, cable
         cable_gen__puts(b, ", ");
         put_lower_first(b, CABLE_GEN__ONE_OF(r, actors));
         cable_gen__putf(b, " %s %s that ", CABLE_GEN__ONE_OF(r, report_verbs),
-                        CABLE_GEN__ONE_OF(r, officers));
+                        officer(r, s));
         put_clause(r, s, b);
         break;
     }
