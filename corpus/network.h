@@ -5,12 +5,27 @@
  * plain-language addresses into routing indicators lives here too.
  *
  * A net_network_t owns all its strings. It is read once and then only read
- * from, so lookups use sorted arrays and binary search.
+ * from, so lookups use sorted arrays and binary search. corpus/network.md
+ * documents the file format: every key, its type, default and the checks.
  */
 #ifndef NETWORK_H
 #define NETWORK_H
 
+#include <stdio.h>
+
 #include "sim.h"
+
+/* Limits on what a network file may be (beyond them the file is rejected). */
+#define NET_MAX_FILE_BYTES (64u * 1024 * 1024)
+#define NET_MAX_ERRORS     1000u /* errors kept per file; one more says "too many" */
+
+/* Defaults for what the file leaves out (corpus/network.md). */
+#define NET_DEFAULT_STATION_BPS      9600u
+#define NET_DEFAULT_STATION_LATENCY  50.0 /* ms */
+#define NET_DEFAULT_TRUNK_BPS        56000u
+#define NET_DEFAULT_TRUNK_LATENCY    20.0 /* ms */
+#define NET_DEFAULT_RAM_BUDGET_MIB   8u
+#define NET_DEFAULT_OPERATOR_DELAY_S 60.0
 
 typedef enum net_kind {
     NET_KIND_MISSION = 0,
@@ -39,7 +54,8 @@ typedef struct net_router {
 
 typedef struct net_station {
     char             *ri;
-    char            **pla;    /* one or more plain-language addresses */
+    char            **pla;    /* one or more plain-language addresses, upper case
+                                 with single spaces; pla[0] is the station's own */
     uint32_t          n_pla;
     net_kind_t        kind;
     uint32_t          router; /* index into routers */
@@ -59,8 +75,9 @@ typedef struct net_trunk {
 
 typedef struct net_collective {
     char     *ri;
-    char     *pla;
+    char     *pla;     /* upper case, single spaces */
     char    **members; /* member RIs */
+    uint32_t *member_stations; /* the same members as station indices */
     uint32_t  n_members;
     uint32_t  line;
 } net_collective_t;
@@ -73,7 +90,8 @@ typedef struct net_route {
 
 /* A directory entry: a normalised plain-language address and what it names. */
 typedef struct net_dir_entry {
-    char   *pla;        /* upper case, single spaces */
+    char   *pla;        /* upper case, single spaces; borrowed from the
+                           station or collective it names */
     int32_t station;    /* index, or -1 */
     int32_t collective; /* index, or -1 */
 } net_dir_entry_t;
@@ -88,7 +106,7 @@ typedef struct net_network {
     uint32_t          n_trunks;
     net_collective_t *collectives;
     uint32_t          n_collectives;
-    net_route_t      *routes;
+    net_route_t      *routes;   /* in file order; net_route_lookup picks */
     uint32_t          n_routes;
     int32_t           default_router; /* index or -1 */
     net_link_params_t station_link_defaults;
@@ -97,6 +115,8 @@ typedef struct net_network {
     net_dir_entry_t  *dir;
     uint32_t          n_dir;
     uint32_t         *by_ri; /* station indices sorted by RI */
+    uint32_t         *coll_by_ri;     /* collective indices sorted by RI */
+    uint32_t         *router_by_name; /* router indices sorted by name */
 } net_network_t;
 
 /* One problem found in a network file. */
@@ -110,13 +130,30 @@ typedef struct net_errors {
     uint32_t     n;
 } net_errors_t;
 
-/* net_load - read and validate a network file. Returns an owned network, or
- * NULL with every problem in *errs (as file:line:col messages). */
+/* net_load - read and validate a network file. Returns an owned network
+ * (free it with net_free), or NULL with every problem appended to *errs,
+ * sorted by place: line and col locate each one in the file (0 when the
+ * problem is the whole file, e.g. unreadable), the message says what is
+ * wrong without the file name (net_errors_fprint adds it). *errs must be
+ * initialised ({0}) and is destroyed by the caller; 'errs' may be NULL. */
 net_network_t *net_load(const char *path, net_errors_t *errs);
-/* net_load_mem - the same from a buffer; 'name' is used in messages. */
+/* net_load_mem - the same from a buffer (borrowed, need not end in NUL);
+ * 'name' is kept as net->file. A len above NET_MAX_FILE_BYTES is refused
+ * (one error) before 'yaml' is looked at. */
 net_network_t *net_load_mem(const char *name, const char *yaml, size_t len, net_errors_t *errs);
+/* net_free - release a network and everything it owns; NULL is fine. */
 void net_free(net_network_t *net);
+/* net_errors_destroy - free the messages; *errs is empty ({0}) afterwards. */
 void net_errors_destroy(net_errors_t *errs);
+/* net_errors_fprint - one line per error: "file:line:col: error: message"
+ * ("file: error: message" when the line is 0). */
+void net_errors_fprint(FILE *out, const char *file, const net_errors_t *errs);
+
+/* net_file_read - a whole file (or stdin for "-") into a NUL-terminated
+ * buffer. Returns 0 and an owned *buf (free()), -errno when it cannot be
+ * read, or SIM_ETOOBIG beyond NET_MAX_FILE_BYTES. Lets a caller tell "cannot
+ * read" (usage / I/O) from "read, but wrong" before net_load_mem. */
+int net_file_read(const char *path, char **buf, size_t *len);
 
 /* Lookups. Return an index or -1. PLA matching ignores case and collapses
  * runs of blanks. */
@@ -125,8 +162,19 @@ int32_t net_station_by_pla(const net_network_t *net, const char *pla, size_t len
 int32_t net_collective_by_ri(const net_network_t *net, const char *ri, size_t len);
 int32_t net_collective_by_pla(const net_network_t *net, const char *pla, size_t len);
 int32_t net_router_by_name(const net_network_t *net, const char *name);
+/* The directory entry for a plain-language address (station or collective);
+ * returns borrowed (valid until net_free), or NULL. */
+const net_dir_entry_t *net_dir_lookup(const net_network_t *net, const char *pla, size_t len);
+/* The router that the routes give for an RI: the longest matching prefix,
+ * else the default; -1 when neither. Whether a station's home router wins
+ * over this for the station's own RI is the router's policy, not the file's. */
+int32_t net_route_lookup(const net_network_t *net, const char *ri, size_t len);
 
-/* True when the station is closed at 'when' (epoch seconds). */
+/* "mission" or "department". */
+const char *net_kind_name(net_kind_t kind);
+
+/* True when the station is closed at 'when' (epoch seconds): inside one of
+ * its windows, from inclusive, to exclusive. */
 bool net_station_closed(const net_station_t *st, int64_t when);
 
 #endif
