@@ -5,6 +5,7 @@
  * so that parsing the result gives the same fields back.
  */
 #include "cable.h"
+#include "cable_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,7 +60,9 @@ static void emit_addrs(obuf_t *b, const char *word, const cable_addr_list_t *l)
 {
     for (uint32_t i = 0; i < l->n; i++) {
         const cable_addr_t *a = &l->v[i];
-        if (i == 0) {
+        /* Continuation lines go without the keyword, unless the address
+         * would then read as something else. */
+        if (i == 0 || (!a->ri.len && cable__addr_line_ambiguous(a->pla))) {
             ob_str(b, word);
             ob_str(b, " ");
         }

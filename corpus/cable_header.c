@@ -217,6 +217,45 @@ static void parse_dtg(cable__ctx_t *x, const cable__line_t *l)
     }
 }
 
+/* The DTG line's letters must be precedence prosigns; a line of DTG shape
+ * with another letter is no DTG line (and is reported). */
+static bool dtg_letters_ok(const cable__line_t *l)
+{
+    const char *p = l->p + 2, *e = l->p + l->len;
+    if (cable_prec_from_letter((unsigned char)l->p[0]) == CABLE_PREC_NONE)
+        return false;
+    while (p < e && *p == ' ')
+        p++;
+    if (p + 1 < e && cable__upper((unsigned char)p[0]) && p[1] == ' ')
+        return cable_prec_from_letter((unsigned char)p[0]) != CABLE_PREC_NONE;
+    return true;
+}
+
+static bool is_dtg(cable__ctx_t *x, const cable__line_t *l)
+{
+    if (!cable__is_dtg_line(l))
+        return false;
+    if (dtg_letters_ok(l))
+        return true;
+    cable__diagf(x, l->no, 1, CABLE_R_DTG_MALFORMED,
+                 "'%.*s': the precedence letters must be Y, Z, O, P or R",
+                 (int)SIM_MIN(l->len, 40u), l->p);
+    return false;
+}
+
+bool cable__addr_line_ambiguous(sim_span_t pla)
+{
+    cable__line_t l;
+    l.p = pla.p;
+    l.len = l.raw = pla.len;
+    return pla.len == 0 || sim_span_eq_str(pla, "BT") ||
+           (pla.len >= 3 && memcmp(pla.p, "TO ", 3) == 0) ||
+           (pla.len >= 5 && memcmp(pla.p, "INFO ", 5) == 0) ||
+           (pla.len >= 4 && memcmp(pla.p, "XMT ", 4) == 0) ||
+           (pla.len >= 6 && memcmp(pla.p, "PAGE ", 5) == 0 && cable__digit((unsigned char)pla.p[5])) ||
+           cable__is_class_line_strong(&l);
+}
+
 /* A page-break stamp such as "PAGE 02  STATE 023763 071504Z". */
 static bool is_page_debris(const char *p, const char *e)
 {
@@ -272,7 +311,7 @@ int cable__parse_header(cable__ctx_t *x, const char *start, uint32_t no, const c
                     parse_fl1(x, &l);
                     stage = ST_FL1;
                     seen |= 1 << ST_FL1;
-                } else if (cable__is_dtg_line(&l)) {
+                } else if (is_dtg(x, &l)) {
                     cable__check_header_line(x, &l);
                     parse_dtg(x, &l);
                     stage = ST_DTG;
@@ -315,7 +354,7 @@ int cable__parse_header(cable__ctx_t *x, const char *start, uint32_t no, const c
             *text_no = no + 1;
             break;
         }
-        if (stage >= ST_FM && cable__is_class_line(&l)) {
+        if (stage >= ST_FM && cable__is_class_line_strong(&l)) {
             *text_start = l.p;
             *text_no = no;
             break;
@@ -335,7 +374,7 @@ int cable__parse_header(cable__ctx_t *x, const char *start, uint32_t no, const c
             parse_fl4(x, &l);
             stage = ST_FL4;
             seen |= 1 << ST_FL4;
-        } else if (stage < ST_DTG && cable__is_dtg_line(&l)) {
+        } else if (stage < ST_DTG && is_dtg(x, &l)) {
             parse_dtg(x, &l);
             stage = ST_DTG;
             seen |= 1 << ST_DTG;

@@ -80,5 +80,11 @@ void cable__parse_signals(cable__ctx_t *x, const cable__line_t *l, const char *p
 void cable__parse_text(cable__ctx_t *x, const char *start, uint32_t no);
 /* Is this line the start of the text (a classification line)? */
 bool cable__is_class_line(const cable__line_t *l);
+/* A classification line in its canonical form (spaced out, or UNCLAS):
+ * what may end a heading without a blank line ("SECRET SERVICE" may not). */
+bool cable__is_class_line_strong(const cable__line_t *l);
+/* An addressee without RI that, written on a continuation line, would be
+ * read as something else (TO/INFO/XMT, BT, a classification line...). */
+bool cable__addr_line_ambiguous(sim_span_t pla);
 
 #endif

@@ -78,6 +78,13 @@ bool cable__is_class_line(const cable__line_t *l)
     return class_match(l->p, l->p + l->len, &cls, &odd) > 0;
 }
 
+bool cable__is_class_line_strong(const cable__line_t *l)
+{
+    cable_class_t cls;
+    bool          odd;
+    return class_match(l->p, l->p + l->len, &cls, &odd) > 0 && !odd;
+}
+
 static void parse_class_line(cable__ctx_t *x, const cable__line_t *l)
 {
     cable_t    *c = x->c;
