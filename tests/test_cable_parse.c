@@ -461,6 +461,22 @@ static void test_empty_and_binary(void **state)
         bin[i] = (unsigned char)((i * 2654435761u) >> 13);
     assert_int_equal(parse((const char *)bin, sizeof(bin), false), SIM_EPARSE);
     assert_non_null(find("input-binary"));
+    /* A control byte deep in a long text is found too. */
+    {
+        size_t n = strlen(canonical), pad = 20000;
+        char  *t = malloc(n + pad);
+        char  *at = strstr(canonical, "1. (C)");
+        size_t head = (size_t)(at - canonical);
+        memcpy(t, canonical, head);
+        memset(t + head, 'A', pad);
+        for (size_t i = 69; i < pad; i += 70)
+            t[head + i] = '\n';
+        t[head + 15000] = 0x1b;
+        memcpy(t + head + pad, at, n - head);
+        assert_int_equal(parse(t, n + pad, false), SIM_EPARSE);
+        assert_non_null(find("input-binary"));
+        free(t);
+    }
 }
 
 static void test_heading_cut_at_every_byte(void **state)

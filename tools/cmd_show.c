@@ -8,16 +8,18 @@
 #include "cable_stream.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void show_usage(FILE *out)
 {
-    fprintf(out, "usage: cablesim show [--json] FILE\n\n"
+    fprintf(out, "usage: cablesim show [--json | --canonical] FILE\n\n"
                  "Print the parsed fields of the cable(s) in FILE (- for standard input).\n"
                  "With several cables in FILE, each is shown in turn (--json: one object per\n"
                  "line). Diagnostics go to stderr.\n\n"
                  "Options:\n"
                  "  --json      the fields as a JSON object (keys as documented in the README)\n"
+                 "  --canonical the cable rewritten in the canonical ACP 127 form (BT, #SSN, NNNN)\n"
                  "  -h, --help  this help\n\n"
                  "Exit: 0 parsed without error, 1 the cable has errors, 2 usage or I/O error.\n");
 }
@@ -57,9 +59,12 @@ static void print_value(const char *key, json_t *v, int indent)
 int cmd_show(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},
+        {"canonical", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    bool           json = false;
+    bool           json = false, canonical = false;
     int            ch, rc = CLI_OK;
     cable_corpus_t cp;
     cable_t        c;
@@ -69,6 +74,7 @@ int cmd_show(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'j': json = true; break;
+        case 'c': canonical = true; break;
         case 'h': show_usage(stdout); return CLI_OK;
         default: show_usage(stderr); return CLI_USAGE;
         }
@@ -92,6 +98,13 @@ int cmd_show(int argc, char **argv)
         }
         if (c.n_errors)
             rc = CLI_PROBLEM;
+        if (canonical) {
+            size_t len;
+            char  *text = cable_emit(&c, &len);
+            fwrite(text, 1, len, stdout);
+            free(text);
+            continue;
+        }
         o = cable_json(&c);
         if (json) {
             cli_json_print(o, cp.n_entries > 1);
