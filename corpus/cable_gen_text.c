@@ -381,8 +381,7 @@ static const char *const meetings[] = {
 static const char *const report_verbs[] = {"told", "assured", "briefed", "cautioned"};
 
 static const char *const niact_reasons[] = {
-    "the ministry will announce its decision at 0800 local time and post needs guidance "
-    "before then",
+    "the ministry announces its decision at 0800 local time, before the Department opens",
     "the vote is scheduled for the morning session and instructions are needed overnight",
     "the delegation departs before the Department opens",
     "host government officials asked for a reply before their early morning meeting",
