@@ -10,7 +10,7 @@
  * survey's counts, used as integer weights):
  *   precedence      the caller's mix (default Z:1,O:9,P:30,R:60)
  *   dual precedence 6% of all messages, drawn among those above ROUTINE
- *   TO count        mission originators 1: 93.5%, 2: 4.5%, 3-5: 2%;
+ *   TO count        mission originators 1: 92.5%, 2: 4.5%, 3-5: 3%;
  *                   SECSTATE 1: 55%, 2: 15%, 3-5: 15%, 6-30: 15%
  *   INFO count      0: 183, 1-4: 1218, 5-9: 748, 10-19: 687, 20-49: 137,
  *                   50-53: 2 (uniform inside a bin), capped by the network
@@ -784,7 +784,7 @@ static void choose_addressees(cable_gen_t *g, gen_msg_t *m)
         default: n_to = cable_gen__range(&g->rng, 6, 30); break;
         }
     } else {
-        static const uint32_t w[] = {935, 45, 10, 5, 5};
+        static const uint32_t w[] = {925, 45, 15, 8, 7};
         n_to = 1 + cable_gen__pick(&g->rng, w, 5);
     }
     for (uint32_t k = 0; k < n_to; k++) {

@@ -545,12 +545,12 @@ static void test_small_networks(void **state)
 }
 
 /* The bundled sample corpus is what its README's command makes:
- * cablesim gen --count 500 --whole --seed 2 (the sample network), that is
+ * cablesim gen --count 500 --whole --seed 1 (the sample network), that is
  * 500 cables and then the rest of the last message. */
 static void test_sample_corpus(void **state)
 {
     char           dir[4096];
-    cable_gen_t   *g = gen_with(2, NULL, 0);
+    cable_gen_t   *g = gen_with(1, NULL, 0);
     cable_t        c;
     uint32_t       files = 0, n = 0;
     DIR           *d;
