@@ -32,7 +32,7 @@ void cable__line_at(cable__ctx_t *x, const char *p, uint32_t no, cable__line_t *
         raw = CABLE__LINE_MAX;
     }
     l->raw = (uint32_t)raw;
-    while (raw > 0 && cable__blank((unsigned char)p[raw - 1]))
+    while (raw > 0 && (cable__blank((unsigned char)p[raw - 1]) || p[raw - 1] == '\r'))
         raw--;
     l->len = (uint32_t)raw;
 }
