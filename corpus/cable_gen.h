@@ -45,7 +45,9 @@ typedef struct cable_gen_opts {
      * 0 means the survey-like size distribution with multi-section
      * messages; otherwise every message has one section and its emitted
      * text is exactly this long when the heading leaves room (INFO
-     * addressees are dropped to make room), else as short as it can be. */
+     * addressees, then TO addressees but the first, are dropped to make
+     * room), else as short as it can be. In practice 600 bytes and up are
+     * met exactly. */
     uint32_t size;
     /* Stations that may originate and receive (indices into the network);
      * NULL means all stations. Borrowed for cable_gen_new only. */
