@@ -1,0 +1,516 @@
+/*
+ * link_chan.c - channel sequence numbers and duplicate suppression for one
+ * link (contract in link_chan.h, rules in PROTOCOL.md "Channel continuity").
+ *
+ * The sending side is a ring of 'window' slots holding the numbers handed
+ * out and not yet settled, oldest first; since every number handed out gets
+ * a slot (a cable or an ABORT), the window is the contiguous range
+ * head_csn .. next_csn - 1 and a csn finds its slot by its distance from
+ * head_csn, in constant time. Acknowledgements are per number; whenever the
+ * oldest slot is settled the head moves over every settled slot after it,
+ * which is the cumulative fast path of in-order acknowledgements. A number
+ * "ahead" (within half the circle after next_csn) was never handed out and
+ * is a protocol violation; one "behind" is a stale repeat. The window is at
+ * most LINK_WINDOW_MAX < LINK_CSN_MOD / 2, so the two never overlap.
+ *
+ * The receiving side only remembers the last number; the same half-circle
+ * rule tells a gap from a repeat.
+ *
+ * The duplicate set is a chained hash table over a fixed array of entries
+ * threaded on a least-recently-used list; when full, the least recently used
+ * entry is unlinked and its slot reused, so memory is bounded by the
+ * capacity given at creation and lookups are exact (whole keys compared).
+ * No Debian C library offers a bounded LRU set, and hsearch(3) has one
+ * table per process, hence these hundred lines.
+ *
+ * Failure modes: bad numbers from the peer are reported as codes, never
+ * asserted; broken invariants of our own call sim_panic; allocation aborts.
+ */
+#include "link_chan.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+/* --- sending side ------------------------------------------------------- */
+
+enum link__slot_state {
+    LINK__SENT = 1,  /* a cable waiting for its ACK */
+    LINK__ACKED = 2, /* acknowledged: settled */
+    LINK__ABORT = 3, /* an ABORT the peer may not have seen yet */
+    LINK__DONE = 4,  /* settled otherwise: an ABORT seen, or released */
+};
+
+struct link_tx_slot {
+    uint64_t cookie;
+    uint8_t  state;
+};
+
+void link_tx_init(link_tx_t *t, uint32_t window, int first_csn)
+{
+    memset(t, 0, sizeof(*t));
+    if (window == 0)
+        window = LINK_WINDOW_DEFAULT;
+    if (window > LINK_WINDOW_MAX)
+        window = LINK_WINDOW_MAX;
+    t->window = window;
+    t->ring = sim_xcalloc(window, sizeof(*t->ring));
+    t->head_csn = t->next_csn = link_csn_add(first_csn, 0);
+}
+
+void link_tx_destroy(link_tx_t *t)
+{
+    free(t->ring);
+    t->ring = NULL;
+    t->count = 0;
+}
+
+bool link_tx_full(const link_tx_t *t)
+{
+    return t->count >= t->window;
+}
+
+static link_tx_slot_t *link__slot(const link_tx_t *t, uint32_t off)
+{
+    return &t->ring[(t->head + off) % t->window];
+}
+
+static void link__tx_sanity(const link_tx_t *t)
+{
+    if (t->count > t->window || link_csn_add(t->head_csn, (int)t->count) != t->next_csn)
+        sim_panic("%s: window broken (count %u of %u, head %d, next %d)", __func__, t->count,
+                  t->window, t->head_csn, t->next_csn);
+}
+
+/* Release the head over every settled slot. */
+static void link__tx_pop(link_tx_t *t)
+{
+    while (t->count > 0) {
+        link_tx_slot_t *s = link__slot(t, 0);
+        if (s->state != LINK__ACKED && s->state != LINK__DONE)
+            break;
+        s->state = 0;
+        t->head = (t->head + 1) % t->window;
+        t->head_csn = link_csn_add(t->head_csn, 1);
+        t->count--;
+    }
+    link__tx_sanity(t);
+}
+
+/* Settle the ABORTs among the first n slots. */
+static void link__tx_settle_aborts(link_tx_t *t, uint32_t n)
+{
+    for (uint32_t i = 0; i < n && t->aborts > 0; i++) {
+        link_tx_slot_t *s = link__slot(t, i);
+        if (s->state == LINK__ABORT) {
+            s->state = LINK__DONE;
+            t->aborts--;
+        }
+    }
+}
+
+int link_tx_send(link_tx_t *t, uint64_t cookie, int *csn)
+{
+    link_tx_slot_t *s;
+
+    if (link_tx_full(t))
+        return SIM_EFULL;
+    s = link__slot(t, t->count);
+    s->cookie = cookie;
+    s->state = LINK__SENT;
+    *csn = t->next_csn;
+    t->next_csn = link_csn_add(t->next_csn, 1);
+    t->count++;
+    t->sent++;
+    link__tx_sanity(t);
+    return 0;
+}
+
+/* Find csn's slot: 0 with *off, LINK_TX_STALE when behind the window,
+ * SIM_EPARSE when never handed out. */
+static int link__tx_find(const link_tx_t *t, int csn, uint32_t *off)
+{
+    uint32_t d;
+
+    if (csn < 0 || csn >= LINK_CSN_MOD)
+        return SIM_EPARSE;
+    d = (uint32_t)link_csn_dist(t->head_csn, csn);
+    if (d < t->count) {
+        *off = d;
+        return 0;
+    }
+    if (link_csn_dist(t->next_csn, csn) < LINK_CSN_MOD / 2)
+        return SIM_EPARSE;
+    return LINK_TX_STALE;
+}
+
+int link_tx_ack(link_tx_t *t, int csn, uint64_t *cookie)
+{
+    link_tx_slot_t *s;
+    uint32_t        off = 0;
+    int             rc = link__tx_find(t, csn, &off);
+
+    if (rc != 0)
+        return rc;
+    s = link__slot(t, off);
+    if (s->state == LINK__ABORT)
+        return SIM_EPARSE;
+    if (s->state != LINK__SENT)
+        return LINK_TX_STALE;
+    s->state = LINK__ACKED;
+    *cookie = s->cookie;
+    /* The peer received csn, so (frames being in order) every ABORT sent
+     * before it too. */
+    link__tx_settle_aborts(t, off);
+    link__tx_pop(t);
+    return 0;
+}
+
+static int link__tx_unsend(link_tx_t *t, int csn, uint64_t *cookie, uint8_t state)
+{
+    link_tx_slot_t *s;
+    uint32_t        off = 0;
+    int             rc = link__tx_find(t, csn, &off);
+
+    if (rc != 0)
+        return rc;
+    s = link__slot(t, off);
+    if (s->state != LINK__SENT)
+        return LINK_TX_STALE;
+    s->state = state;
+    *cookie = s->cookie;
+    if (state == LINK__ABORT)
+        t->aborts++;
+    link__tx_pop(t);
+    return 0;
+}
+
+int link_tx_abort(link_tx_t *t, int csn, uint64_t *cookie)
+{
+    return link__tx_unsend(t, csn, cookie, LINK__ABORT);
+}
+
+int link_tx_release(link_tx_t *t, int csn, uint64_t *cookie)
+{
+    return link__tx_unsend(t, csn, cookie, LINK__DONE);
+}
+
+uint32_t link_tx_resume(link_tx_t *t, int peer_rx)
+{
+    uint32_t n = 0;
+
+    if (peer_rx >= 0 && peer_rx < LINK_CSN_MOD) {
+        if (t->count == 0) {
+            /* Nothing in flight: continue where the peer stands. */
+            t->head_csn = t->next_csn = link_csn_add(peer_rx, 1);
+        } else {
+            uint32_t d = (uint32_t)link_csn_dist(t->head_csn, peer_rx);
+            if (d < t->count) {
+                link__tx_settle_aborts(t, d + 1);
+                link__tx_pop(t);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < t->count; i++) {
+        uint8_t st = link__slot(t, i)->state;
+        n += st == LINK__SENT || st == LINK__ABORT;
+    }
+    return n;
+}
+
+bool link_tx_resend_next(const link_tx_t *t, uint32_t *it, link_tx_item_t *item)
+{
+    while (*it < t->count) {
+        uint32_t        i = (*it)++;
+        link_tx_slot_t *s = link__slot(t, i);
+        if (s->state == LINK__SENT || s->state == LINK__ABORT) {
+            item->csn = link_csn_add(t->head_csn, (int)i);
+            item->abort = s->state == LINK__ABORT;
+            item->cookie = item->abort ? 0 : s->cookie;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* --- receiving side ----------------------------------------------------- */
+
+void link_rx_init(link_rx_t *r, int last)
+{
+    memset(r, 0, sizeof(*r));
+    r->last = last >= 0 && last < LINK_CSN_MOD ? last : -1;
+}
+
+int link_rx_last(const link_rx_t *r)
+{
+    return r->last;
+}
+
+int link_rx_check(link_rx_t *r, int csn, link_rx_info_t *info)
+{
+    link_rx_info_t tmp;
+    int            d, verdict;
+
+    if (!info)
+        info = &tmp;
+    info->from = info->to = -1;
+    info->missing = 0;
+    info->wrapped = false;
+    if (csn < 0 || csn >= LINK_CSN_MOD)
+        return SIM_EPARSE;
+    r->frames++;
+    if (r->last < 0) {
+        r->last = csn;
+        return LINK_RX_FIRST;
+    }
+    d = link_csn_dist(r->last, csn);
+    if (d == 0 || d > LINK_CSN_MOD / 2) {
+        /* At or behind the last number: seen before. */
+        info->missing = (uint32_t)(d == 0 ? 0 : LINK_CSN_MOD - d);
+        r->repeats++;
+        return LINK_RX_REPEAT;
+    }
+    verdict = LINK_RX_NEXT;
+    if (d > 1) {
+        verdict = LINK_RX_GAP;
+        info->from = link_csn_add(r->last, 1);
+        info->to = link_csn_add(csn, -1);
+        info->missing = (uint32_t)(d - 1);
+        r->gaps++;
+        r->missing += (uint64_t)(d - 1);
+    }
+    if (csn < r->last) {
+        info->wrapped = true;
+        r->wraps++;
+    }
+    r->last = csn;
+    return verdict;
+}
+
+/* --- duplicate suppression ------------------------------------------------ */
+
+#define LINK__NONE UINT32_MAX
+#define LINK__DEDUP_MAX (1u << 24)
+
+typedef struct link__dd_entry {
+    uint64_t hash;
+    char    *key;      /* owned: the serialized key */
+    uint32_t key_len;
+    uint32_t chain;    /* next entry in the same bucket */
+    uint32_t prev;     /* towards the most recently used */
+    uint32_t next;     /* towards the least recently used */
+} link__dd_entry_t;
+
+struct link_dedup {
+    link__dd_entry_t *e;
+    uint32_t         *bucket; /* heads of the chains */
+    uint32_t          nbucket; /* a power of two >= capacity */
+    uint32_t          cap;
+    uint32_t          n;
+    uint32_t          mru, lru;
+};
+
+void link_dupkey_of(link_dupkey_t *k, const cable_t *c, sim_span_t addressee)
+{
+    k->origin_ri = c->origin_ri;
+    k->serial = cable_serial(c);
+    k->section = c->section ? c->section : 1;
+    k->dtg = c->dtg.valid ? cable_dtg_epoch(&c->dtg) : INT64_MIN;
+    k->addressee = addressee;
+}
+
+link_dedup_t *link_dedup_new(uint32_t capacity)
+{
+    link_dedup_t *d = sim_xcalloc(1, sizeof(*d));
+
+    if (capacity == 0)
+        capacity = 1;
+    if (capacity > LINK__DEDUP_MAX)
+        capacity = LINK__DEDUP_MAX;
+    d->cap = capacity;
+    d->nbucket = 1;
+    while (d->nbucket < capacity)
+        d->nbucket <<= 1;
+    d->e = sim_xcalloc(capacity, sizeof(*d->e));
+    d->bucket = sim_xmalloc((size_t)d->nbucket * sizeof(*d->bucket));
+    for (uint32_t i = 0; i < d->nbucket; i++)
+        d->bucket[i] = LINK__NONE;
+    d->mru = d->lru = LINK__NONE;
+    return d;
+}
+
+void link_dedup_free(link_dedup_t *d)
+{
+    if (!d)
+        return;
+    for (uint32_t i = 0; i < d->n; i++)
+        free(d->e[i].key);
+    free(d->e);
+    free(d->bucket);
+    free(d);
+}
+
+uint32_t link_dedup_count(const link_dedup_t *d)
+{
+    return d->n;
+}
+
+/* The key as bytes: every field with its length, so that no two keys share
+ * a serialization. Returns the length; writes at most 'size' bytes. */
+static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
+{
+    size_t   need = 4 + k->origin_ri.len + 4 + 2 + 8 + k->addressee.len, o = 0;
+    uint32_t ri = k->origin_ri.len;
+    uint32_t serial = (uint32_t)k->serial;
+    uint64_t dtg = (uint64_t)k->dtg;
+
+    if (need > size)
+        return need;
+    memcpy(buf + o, &ri, 4);
+    o += 4;
+    if (ri)
+        memcpy(buf + o, k->origin_ri.p, ri);
+    o += ri;
+    memcpy(buf + o, &serial, 4);
+    o += 4;
+    memcpy(buf + o, &k->section, 2);
+    o += 2;
+    memcpy(buf + o, &dtg, 8);
+    o += 8;
+    if (k->addressee.len)
+        memcpy(buf + o, k->addressee.p, k->addressee.len);
+    return need;
+}
+
+/* FNV-1a, then a 64-bit finaliser so that the low bits pick buckets well. */
+static uint64_t link__dd_hash(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint32_t link__dd_find(const link_dedup_t *d, uint64_t h, const char *key, size_t len)
+{
+    for (uint32_t i = d->bucket[h & (d->nbucket - 1)]; i != LINK__NONE; i = d->e[i].chain) {
+        const link__dd_entry_t *e = &d->e[i];
+        if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)
+            return i;
+    }
+    return LINK__NONE;
+}
+
+static void link__dd_unlist(link_dedup_t *d, uint32_t i)
+{
+    link__dd_entry_t *e = &d->e[i];
+    if (e->prev != LINK__NONE)
+        d->e[e->prev].next = e->next;
+    else
+        d->mru = e->next;
+    if (e->next != LINK__NONE)
+        d->e[e->next].prev = e->prev;
+    else
+        d->lru = e->prev;
+    e->prev = e->next = LINK__NONE;
+}
+
+static void link__dd_front(link_dedup_t *d, uint32_t i)
+{
+    link__dd_entry_t *e = &d->e[i];
+    e->prev = LINK__NONE;
+    e->next = d->mru;
+    if (d->mru != LINK__NONE)
+        d->e[d->mru].prev = i;
+    d->mru = i;
+    if (d->lru == LINK__NONE)
+        d->lru = i;
+}
+
+/* Unlink entry i from its bucket's chain. */
+static void link__dd_unchain(link_dedup_t *d, uint32_t i)
+{
+    uint32_t *pp = &d->bucket[d->e[i].hash & (d->nbucket - 1)];
+    while (*pp != i) {
+        if (*pp == LINK__NONE)
+            sim_panic("%s: entry %u missing from its bucket", __func__, i);
+        pp = &d->e[*pp].chain;
+    }
+    *pp = d->e[i].chain;
+}
+
+/* The serialized key of k in 'small', or in owned memory when it does not
+ * fit (the caller frees *key when it is not 'small'), and its hash. */
+static void link__dd_key(const link_dupkey_t *k, char **key, size_t *len, uint64_t *h, char *small,
+                         size_t small_size)
+{
+    size_t n = link__dd_ser(k, small, small_size);
+    *key = small;
+    if (n > small_size) {
+        *key = sim_xmalloc(n);
+        link__dd_ser(k, *key, n);
+    }
+    *len = n;
+    *h = link__dd_hash(*key, n);
+}
+
+bool link_dedup_contains(const link_dedup_t *d, const link_dupkey_t *k)
+{
+    char     small[256], *key;
+    size_t   len;
+    uint64_t h;
+    uint32_t i;
+
+    link__dd_key(k, &key, &len, &h, small, sizeof(small));
+    i = link__dd_find(d, h, key, len);
+    if (key != small)
+        free(key);
+    return i != LINK__NONE;
+}
+
+int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k)
+{
+    char              small[256], *key;
+    size_t            len;
+    uint64_t          h;
+    uint32_t          i;
+    link__dd_entry_t *e;
+
+    link__dd_key(k, &key, &len, &h, small, sizeof(small));
+    i = link__dd_find(d, h, key, len);
+    if (i != LINK__NONE) {
+        if (key != small)
+            free(key);
+        link__dd_unlist(d, i);
+        link__dd_front(d, i);
+        return 1;
+    }
+    if (d->n < d->cap) {
+        i = d->n++;
+    } else {
+        /* Full: forget the least recently used key and reuse its entry. */
+        i = d->lru;
+        link__dd_unlist(d, i);
+        link__dd_unchain(d, i);
+        free(d->e[i].key);
+    }
+    e = &d->e[i];
+    if (key == small) {
+        e->key = sim_xmalloc(len);
+        memcpy(e->key, small, len);
+    } else {
+        e->key = key;
+    }
+    e->key_len = (uint32_t)len;
+    e->hash = h;
+    e->chain = d->bucket[h & (d->nbucket - 1)];
+    d->bucket[h & (d->nbucket - 1)] = i;
+    link__dd_front(d, i);
+    return 0;
+}
