@@ -274,7 +274,7 @@ static void cross_checks(cable__ctx_t *x, int seen)
         c->station_serial % 10000 != c->cable_number % 10000)
         cable__diagf(x, c->text_line, 1, CABLE_R_SERIAL_MISMATCH, "#%04d against %06d",
                      c->station_serial % 10000, c->cable_number % 1000000);
-    if (has_niact(c) && !niact_justified(c))
+    if (has_niact(c) && c->section <= 1 && !niact_justified(c)) /* paragraph 1 is in section 1 */
         cable__diag(x, c->text_line, 1, CABLE_R_NIACT_JUSTIFY, NULL);
 }
 
