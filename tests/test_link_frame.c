@@ -568,8 +568,8 @@ static void pk_links_no_ln(msgpack_packer *pk)
 {
     msgpack_pack_array(pk, 1);
     msgpack_pack_map(pk, 1);
-    msgpack_pack_str(pk, 2);
-    msgpack_pack_str_body(pk, "rx", 2);
+    msgpack_pack_str(pk, 7);
+    msgpack_pack_str_body(pk, "last_rx", 7);
     msgpack_pack_int(pk, 3);
 }
 static void pk_links_bad_rx(msgpack_packer *pk)
@@ -579,8 +579,8 @@ static void pk_links_bad_rx(msgpack_packer *pk)
     msgpack_pack_str(pk, 2);
     msgpack_pack_str_body(pk, "ln", 2);
     msgpack_pack_str(pk, 0);
-    msgpack_pack_str(pk, 2);
-    msgpack_pack_str_body(pk, "rx", 2);
+    msgpack_pack_str(pk, 7);
+    msgpack_pack_str_body(pk, "last_rx", 7);
     msgpack_pack_int(pk, 10000);
 }
 static void pk_links_dup(msgpack_packer *pk)
@@ -593,6 +593,34 @@ static void pk_links_dup(msgpack_packer *pk)
     msgpack_pack_str(pk, 2);
     msgpack_pack_str_body(pk, "ln", 2);
     msgpack_pack_str(pk, 0);
+}
+static void pk_links_reversed(msgpack_packer *pk)
+{
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_map(pk, 3);
+    msgpack_pack_str(pk, 7);
+    msgpack_pack_str_body(pk, "last_rx", 7);
+    msgpack_pack_nil(pk);
+    msgpack_pack_str(pk, 5);
+    msgpack_pack_str_body(pk, "later", 5);
+    msgpack_pack_array(pk, 0);
+    msgpack_pack_str(pk, 2);
+    msgpack_pack_str_body(pk, "ln", 2);
+    msgpack_pack_str(pk, 5);
+    msgpack_pack_str_body(pk, "RUEHC", 5);
+}
+static void pk_links_rx_twice(msgpack_packer *pk)
+{
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_map(pk, 3);
+    msgpack_pack_str(pk, 2);
+    msgpack_pack_str_body(pk, "ln", 2);
+    msgpack_pack_str(pk, 0);
+    for (int i = 0; i < 2; i++) {
+        msgpack_pack_str(pk, 7);
+        msgpack_pack_str_body(pk, "last_rx", 7);
+        msgpack_pack_int(pk, i);
+    }
 }
 static void pk_links_two(msgpack_packer *pk)
 {
@@ -726,7 +754,8 @@ static void test_wrong_types_and_ranges(void **state)
         {0, "links", pk_map, SIM_ETYPE},   {0, "links", pk_arr_int, SIM_ETYPE},
         {0, "links", pk_links_no_ln, SIM_EPARSE}, {0, "links", pk_links_bad_rx, SIM_EPARSE},
         {0, "links", pk_links_dup, SIM_EPARSE},   {0, "links", pk_links_huge, SIM_ETOOBIG},
-        {1, "links", pk_links_two, SIM_EPARSE},   {0, "vmax", pk_zero, SIM_EPARSE},
+        {1, "links", pk_links_two, SIM_EPARSE},   {1, "links", pk_links_reversed, 0},
+        {1, "links", pk_links_rx_twice, SIM_EPARSE},   {0, "vmax", pk_zero, SIM_EPARSE},
         {0, "hb", pk_neg, SIM_EPARSE},     {0, "asap", pk_nil, SIM_ETYPE},
         {8, "code", pk_int, SIM_ETYPE},    {8, "text", pk_nil, SIM_ETYPE},
         {8, "from", pk_10000, SIM_EPARSE}, {8, "to", pk_str, SIM_ETYPE},

@@ -7,7 +7,7 @@
  *                 order until it is settled (acknowledged, or an ABORT the
  *                 peer has seen), takes per-csn acknowledgements with a
  *                 cumulative fast path, and lists what to send again after a
- *                 reconnect (the peer's HELLO "rx").
+ *                 reconnect (the peer's HELLO "last_rx").
  *   link_rx_t     the receiving side: the next expected number, gaps (with
  *                 the missing range, for a "gap" service message), repeated
  *                 numbers (possible duplicates) and wrap-around.
@@ -102,9 +102,9 @@ int link_tx_ack(link_tx_t *t, int csn, uint64_t *cookie);
 
 /* link_tx_abort - the transmission of csn was preempted: the number stays in
  * the window as an ABORT until the peer has seen it (an ACK for a later
- * number, or a HELLO rx at or after it). Returns 0 with *cookie, the cable to
- * queue again (it will get a new number); LINK_TX_STALE / SIM_EPARSE as for
- * link_tx_ack when csn is not an unacknowledged cable. */
+ * number, or a HELLO last_rx at or after it). Returns 0 with *cookie, the
+ * cable to queue again (it will get a new number); LINK_TX_STALE /
+ * SIM_EPARSE as for link_tx_ack when csn is not an unacknowledged cable. */
 int link_tx_abort(link_tx_t *t, int csn, uint64_t *cookie);
 
 /* link_tx_release - give up waiting for csn's acknowledgement because the
@@ -113,10 +113,10 @@ int link_tx_abort(link_tx_t *t, int csn, uint64_t *cookie);
  * Same verdicts as link_tx_abort. */
 int link_tx_release(link_tx_t *t, int csn, uint64_t *cookie);
 
-/* link_tx_resume - after a (re)connect, the peer's HELLO says the last csn it
- * received on this link: peer_rx (0-9999), or -1 when it does not know.
- * ABORTs at or before peer_rx are settled; with an empty window the next
- * number becomes peer_rx + 1, so the peer sees no gap. Returns how many
+/* link_tx_resume - after a (re)connect, the peer's HELLO "last_rx" says the
+ * last csn it received on this link: peer_rx (0-9999), or -1 when it does
+ * not know. ABORTs at or before peer_rx are settled; with an empty window the
+ * next number becomes peer_rx + 1, so the peer sees no gap. Returns how many
  * numbers are to be sent again (list them with link_tx_resend_next), all of
  * them with their original csn: every unacknowledged cable (those at or
  * before peer_rx arrive as repeats, which the peer suppresses and
@@ -165,7 +165,7 @@ void link_rx_init(link_rx_t *r, int last);
  * cables with new numbers); on REPEAT the last number does not move. */
 int link_rx_check(link_rx_t *r, int csn, link_rx_info_t *info);
 
-/* link_rx_last - what to put in this link's HELLO "rx": the last csn
+/* link_rx_last - what to put in this link's HELLO "last_rx": the last csn
  * received, or -1. */
 int link_rx_last(const link_rx_t *r);
 

@@ -179,7 +179,7 @@ static int link__check(const link_frame_t *f)
             return -1;
         for (uint32_t i = 0; i < f->hello.n_links; i++)
             if (!link__present(f->hello.links[i].ln) ||
-                (f->hello.links[i].rx != -1 && !link__csn_ok(f->hello.links[i].rx)))
+                (f->hello.links[i].last_rx != -1 && !link__csn_ok(f->hello.links[i].last_rx)))
                 return -1;
         return n + 1 + link__present(f->hello.name) + 1 + (f->hello.vmax != 0) +
                (f->hello.hb_ms != 0) + f->hello.asap;
@@ -197,10 +197,13 @@ static int link__check(const link_frame_t *f)
     case LINK_T_SVC:
         /* An unknown code travels as its text, which must not be a known one
          * (or the frame would not decode to itself). */
-        if (f->svc.code == LINK_SVC_OTHER
-                ? f->svc.code_text.len == 0 || link_svc_code_from(f->svc.code_text) != LINK_SVC_OTHER
-                : !link_svc_code_name(f->svc.code))
+        if (f->svc.code == LINK_SVC_OTHER) {
+            if (f->svc.code_text.len == 0 ||
+                link_svc_code_from(f->svc.code_text) != LINK_SVC_OTHER)
+                return -1;
+        } else if (!link_svc_code_name(f->svc.code)) {
             return -1;
+        }
         if ((f->csn != -1 && !link__csn_ok(f->csn)) ||
             (f->svc.from != -1 && !link__csn_ok(f->svc.from)) ||
             (f->svc.to != -1 && !link__csn_ok(f->svc.to)) ||
@@ -243,8 +246,9 @@ static int link__pack(const link_frame_t *f, msgpack_packer *pk, int keys)
             const link_hello_link_t *l = &f->hello.links[i];
             LINK__PK(msgpack_pack_map(pk, 2));
             LINK__PK(link__put_str(pk, "ln", l->ln));
-            LINK__PK(link__put_key(pk, "rx"));
-            LINK__PK(l->rx < 0 ? msgpack_pack_nil(pk) : msgpack_pack_uint32(pk, (uint32_t)l->rx));
+            LINK__PK(link__put_key(pk, "last_rx"));
+            LINK__PK(l->last_rx < 0 ? msgpack_pack_nil(pk)
+                                 : msgpack_pack_uint32(pk, (uint32_t)l->last_rx));
         }
         if (f->hello.vmax)
             LINK__PK(link__put_u64(pk, "vmax", f->hello.vmax));
@@ -742,6 +746,8 @@ static int link__get_array(link__cur_t *c, uint32_t *n, size_t min_item, const c
 static void *link__zalloc(msgpack_zone *zone, size_t n)
 {
     void *p;
+    if (!zone)
+        sim_panic("%s: link_frame_decode needs a zone for the frame's lists", __func__);
     if (n == 0)
         n = 1;
     p = msgpack_zone_malloc(zone, n);
@@ -752,7 +758,7 @@ static void *link__zalloc(msgpack_zone *zone, size_t n)
 
 static int link__get_links(link__cur_t *c, link_frame_t *f, msgpack_zone *zone)
 {
-    static const char etype[] = "field 'links' must be an array of maps {ln, rx}";
+    static const char etype[] = "field 'links' must be an array of maps {ln, last_rx}";
     link_hello_link_t *links;
     uint32_t           n;
     int                rc;
@@ -770,13 +776,13 @@ static int link__get_links(link__cur_t *c, link_frame_t *f, msgpack_zone *zone)
         if (m.u * 2 > link__left(c))
             return link__fail(c, SIM_EPARSE, "a map claims more items than the frame holds");
         links[i].ln = SIM_SPAN_NULL;
-        links[i].rx = -1;
+        links[i].last_rx = -1;
         for (uint64_t j = 0; j < m.u; j++) {
             sim_span_t key;
             if ((rc = link__get_str(c, &key, "the keys of a 'links' entry must be strings")) != 0)
                 return rc;
-            if (sim_span_eq_str(key, "ln") || sim_span_eq_str(key, "rx")) {
-                unsigned bit = key.p[0] == 'l' ? 1u : 2u;
+            if (sim_span_eq_str(key, "ln") || sim_span_eq_str(key, "last_rx")) {
+                unsigned bit = sim_span_eq_str(key, "ln") ? 1u : 2u;
                 if (seen & bit)
                     return link__fail(c, SIM_EPARSE, "a 'links' entry has a key twice");
                 seen |= bit;
@@ -787,9 +793,9 @@ static int link__get_links(link__cur_t *c, link_frame_t *f, msgpack_zone *zone)
                     const unsigned char *save = c->p;
                     if ((rc = link__next(c, &nil)) == 0 && nil.kind != MPK_NIL) {
                         c->p = save;
-                        rc = link__get_csn(c, &links[i].rx,
-                                           "field 'links.rx' must be an integer or nil",
-                                           "field 'links.rx' must be a csn from 0 to 9999");
+                        rc = link__get_csn(c, &links[i].last_rx,
+                                           "field 'links.last_rx' must be an integer or nil",
+                                           "field 'links.last_rx' must be a csn from 0 to 9999");
                     }
                 }
             } else {
@@ -1061,11 +1067,12 @@ bool link_frame_equal(const link_frame_t *a, const link_frame_t *b)
             return false;
         for (uint32_t i = 0; i < a->hello.n_links; i++)
             if (!link__span_same(a->hello.links[i].ln, b->hello.links[i].ln) ||
-                a->hello.links[i].rx != b->hello.links[i].rx)
+                a->hello.links[i].last_rx != b->hello.links[i].last_rx)
                 return false;
         return true;
     case LINK_T_CABLE:
-        if (!sim_span_eq(a->cable.c, b->cable.c) || (a->cable.ids == NULL) != (b->cable.ids == NULL) ||
+        if (!sim_span_eq(a->cable.c, b->cable.c) ||
+            (a->cable.ids == NULL) != (b->cable.ids == NULL) ||
             a->cable.n_ids != b->cable.n_ids || !link__span_same(a->cable.id, b->cable.id) ||
             a->cable.prec != b->cable.prec || a->cable.hops != b->cable.hops ||
             a->cable.rpt != b->cable.rpt)

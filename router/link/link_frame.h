@@ -97,7 +97,7 @@ link_svc_code_t link_svc_code_from(sim_span_t s);
  * channel sequence number the sender of the HELLO received on it. */
 typedef struct link_hello_link {
     sim_span_t ln; /* link name: the station's RI; "" on a router trunk */
-    int32_t    rx; /* last csn received on that link, 0-9999; -1 unknown */
+    int32_t    last_rx; /* last csn received on that link, 0-9999; -1 unknown */
 } link_hello_link_t;
 
 /*
@@ -105,7 +105,7 @@ typedef struct link_hello_link {
  * meaningful; the common fields before it apply to every type that has them.
  *
  * Absent values: spans {NULL, 0} (a present empty string has a non-NULL
- * pointer), csn/from/to/rx -1, has_at false, prec 0.
+ * pointer), csn/from/to/last_rx -1, has_at false, prec 0.
  *
  * Lifetimes of a decoded frame: every span (strings, the cable bytes) points
  * into the payload passed to link_frame_decode and is valid as long as that
@@ -177,7 +177,8 @@ int link_frame_encode(const link_frame_t *f, msgpack_sbuffer *out);
 int link_frame_peek(const char *buf, size_t len, size_t max_frame, size_t *frame_len);
 
 /* link_frame_decode - read one frame's map from payload[0..len) (borrowed;
- * the bytes after the prefix). 'zone' (borrowed) receives the list arrays.
+ * the bytes after the prefix). 'zone' (borrowed, required) receives the list
+ * arrays.
  * Returns 0, or a negative code with *err (when err is non-NULL) a static
  * English sentence naming the problem:
  *   SIM_EPARSE   truncated or malformed msgpack (an array or map whose
