@@ -232,6 +232,146 @@ static void test_tx_resume(void **state)
     link_tx_destroy(&t);
 }
 
+/* Random operations against a plain model that numbers transmissions with
+ * 64-bit sequence numbers instead of a ring of csns: the two must agree on
+ * every verdict, cookie, window and resend list, across many wraps of both
+ * the ring and the channel. */
+enum { M_SENT = 1, M_ACKED, M_ABORT, M_DONE };
+
+typedef struct model {
+    uint8_t  *state;
+    uint64_t *cookie;
+    uint64_t  head, next, cap;
+} model_t;
+
+static int model_csn(uint64_t seq, int first)
+{
+    return (int)((seq + (uint64_t)first) % LINK_CSN_MOD);
+}
+
+static void model_pop(model_t *m)
+{
+    while (m->head < m->next && (m->state[m->head] == M_ACKED || m->state[m->head] == M_DONE))
+        m->head++;
+}
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return rnd_state >> 8;
+}
+
+static void test_tx_against_model(void **state)
+{
+    const int      first = 9990;
+    const uint32_t window = 7;
+    link_tx_t      t;
+    model_t        m = {0};
+    (void)state;
+    m.cap = 200000;
+    m.state = calloc(m.cap, 1);
+    m.cookie = calloc(m.cap, sizeof(uint64_t));
+    link_tx_init(&t, window, first);
+    for (int step = 0; step < 400000 && m.next + 1 < m.cap; step++) {
+        uint32_t op = rnd() % 10;
+        uint64_t cookie = 0;
+        int      csn, rc, want;
+        if (op < 4) {
+            rc = link_tx_send(&t, m.next * 3, &csn);
+            if (m.next - m.head >= window) {
+                assert_int_equal(rc, SIM_EFULL);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            assert_int_equal(csn, model_csn(m.next, first));
+            m.state[m.next] = M_SENT;
+            m.cookie[m.next] = m.next * 3;
+            m.next++;
+            continue;
+        }
+        /* A number in or near the window, or anywhere. */
+        uint64_t seq;
+        if (rnd() % 8 == 0) {
+            csn = (int)(rnd() % LINK_CSN_MOD);
+            seq = UINT64_MAX;
+            for (uint64_t s2 = m.head; s2 < m.next; s2++)
+                if (model_csn(s2, first) == csn)
+                    seq = s2;
+        } else {
+            uint64_t lo = m.head > 3 ? m.head - 3 : 0;
+            seq = lo + rnd() % (m.next - lo + 3);
+            csn = model_csn(seq, first);
+            if (seq >= m.next || seq < m.head)
+                seq = UINT64_MAX;
+        }
+        if (seq == UINT64_MAX) {
+            int ahead = link_csn_dist(model_csn(m.next, first), csn) < LINK_CSN_MOD / 2;
+            want = ahead ? SIM_EPARSE : LINK_TX_STALE;
+        } else if (op < 7) {
+            want = m.state[seq] == M_SENT    ? 0
+                   : m.state[seq] == M_ABORT ? SIM_EPARSE
+                                             : LINK_TX_STALE;
+        } else {
+            want = m.state[seq] == M_SENT ? 0 : LINK_TX_STALE;
+        }
+        if (op < 7)
+            rc = link_tx_ack(&t, csn, &cookie);
+        else if (op < 8)
+            rc = link_tx_abort(&t, csn, &cookie);
+        else if (op < 9)
+            rc = link_tx_release(&t, csn, &cookie);
+        else {
+            /* A reconnect: the peer says it received up to some number. */
+            uint64_t rx = m.head + rnd() % (m.next - m.head + 1);
+            uint32_t n = 0, it = 0;
+            link_tx_item_t item;
+            if (m.next == m.head)
+                continue; /* (an empty window would renumber; tested above) */
+            if (rx > m.head) {
+                for (uint64_t s2 = m.head; s2 < rx; s2++)
+                    if (m.state[s2] == M_ABORT)
+                        m.state[s2] = M_DONE;
+                model_pop(&m);
+            }
+            for (uint64_t s2 = m.head; s2 < m.next; s2++)
+                n += m.state[s2] == M_SENT || m.state[s2] == M_ABORT;
+            assert_int_equal(link_tx_resume(&t, model_csn(rx + LINK_CSN_MOD - 1, first)), n);
+            for (uint64_t s2 = m.head; s2 < m.next; s2++) {
+                if (m.state[s2] != M_SENT && m.state[s2] != M_ABORT)
+                    continue;
+                assert_true(link_tx_resend_next(&t, &it, &item));
+                assert_int_equal(item.csn, model_csn(s2, first));
+                assert_int_equal(item.abort, m.state[s2] == M_ABORT);
+                if (!item.abort)
+                    assert_int_equal(item.cookie, m.cookie[s2]);
+            }
+            assert_false(link_tx_resend_next(&t, &it, &item));
+            continue;
+        }
+        assert_int_equal(rc, want);
+        if (rc != 0)
+            continue;
+        assert_int_equal(cookie, m.cookie[seq]);
+        if (op < 7) {
+            m.state[seq] = M_ACKED;
+            for (uint64_t s2 = m.head; s2 < seq; s2++)
+                if (m.state[s2] == M_ABORT)
+                    m.state[s2] = M_DONE;
+        } else {
+            m.state[seq] = op < 8 ? M_ABORT : M_DONE;
+        }
+        model_pop(&m);
+        assert_int_equal(t.count, m.next - m.head);
+        assert_int_equal(t.head_csn, model_csn(m.head, first));
+    }
+    if (m.next <= 3 * LINK_CSN_MOD) /* the channel must have wrapped several times */
+        fail_msg("only %llu numbers sent", (unsigned long long)m.next);
+    link_tx_destroy(&t);
+    free(m.state);
+    free(m.cookie);
+}
+
 /* --- receiving side ----------------------------------------------------- */
 
 static void test_rx_continuity(void **state)
@@ -465,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_tx_full_window),
         cmocka_unit_test(test_tx_abort_and_release),
         cmocka_unit_test(test_tx_resume),
+        cmocka_unit_test(test_tx_against_model),
         cmocka_unit_test(test_rx_continuity),
         cmocka_unit_test(test_reconnect_scenario),
         cmocka_unit_test(test_dedup_exact_lru),

@@ -325,6 +325,37 @@ static void test_encode_refuses_bad_frames(void **state)
     msgpack_sbuffer_destroy(&sb);
 }
 
+static void test_encode_too_big(void **state)
+{
+    msgpack_sbuffer sb;
+    link_frame_t    f;
+    char           *text = malloc(LINK_FRAME_MAX);
+    (void)state;
+    memset(text, 'A', LINK_FRAME_MAX);
+    msgpack_sbuffer_init(&sb);
+    msgpack_sbuffer_write(&sb, "keep", 4);
+    /* Refused before the bytes are read. */
+    sample_frame(3, &f);
+    f.cable.c = sim_span(cable_bytes, LINK_FRAME_MAX + 1);
+    assert_int_equal(link_frame_encode(&f, &sb), SIM_ETOOBIG);
+    assert_int_equal(sb.size, 4);
+    /* Refused once packed: the buffer rolls back. */
+    sample_frame(8, &f);
+    f.svc.text = sim_span(text, LINK_FRAME_MAX - 16);
+    assert_int_equal(link_frame_encode(&f, &sb), SIM_ETOOBIG);
+    assert_int_equal(sb.size, 4);
+    /* Just under the limit is fine, and decodes. */
+    sample_frame(8, &f);
+    f.svc.text = sim_span(text, LINK_FRAME_MAX - 200);
+    assert_int_equal(link_frame_encode(&f, &sb), 0);
+    size_t flen;
+    assert_int_equal(link_frame_peek(sb.data + 4, sb.size - 4, LINK_FRAME_MAX, &flen), 0);
+    assert_true(flen <= LINK_FRAME_MAX);
+    assert_int_equal(flen, sb.size - 4);
+    msgpack_sbuffer_destroy(&sb);
+    free(text);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -1053,6 +1084,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_every_type),
         cmocka_unit_test(test_encode_appends),
         cmocka_unit_test(test_encode_refuses_bad_frames),
+        cmocka_unit_test(test_encode_too_big),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_every_prefix_needs_more),
         cmocka_unit_test(test_oversized_and_zero_length),

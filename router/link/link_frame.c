@@ -321,6 +321,9 @@ int link_frame_encode(const link_frame_t *f, msgpack_sbuffer *out)
 
     if (keys < 0)
         return SIM_EUSAGE;
+    /* Refuse the obvious before copying megabytes; the exact check follows. */
+    if (f->type == LINK_T_CABLE && f->cable.c.len > LINK_FRAME_MAX)
+        return SIM_ETOOBIG;
     if (msgpack_sbuffer_write(out, zero, LINK_PREFIX) != 0) {
         out->size = start;
         return SIM_EIO;
