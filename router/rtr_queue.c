@@ -150,6 +150,8 @@ static void pump(rtr_txlink_t *l, sim_time_t now)
     l->pumping = true;
     while (!l->busy && !l->paused) {
         rtr_qent_t e;
+        if (l->q.n == 0 || (l->ops->can_start && !l->ops->can_start(l)))
+            break;
         if (!rtr_queue_pop(&l->q, &e))
             break;
         e.tries++;

@@ -34,6 +34,7 @@ typedef struct rtr_qent {
     char      *data;  /* owned wire bytes when cached; NULL when spilled */
     uint32_t   bytes; /* length of the wire bytes (cached or not) */
     uint32_t   tag;   /* caller's (e.g. which copy of the cable) */
+    int32_t    csn;   /* channel sequence number of the current transmission */
     uint8_t    prec;  /* cable_prec_t of this copy */
     uint8_t    tries; /* transmissions started (preemptions + 1) */
 } rtr_qent_t;
@@ -73,6 +74,10 @@ size_t rtr_queue_level_count(const rtr_queue_t *q, int level);
 typedef struct rtr_txlink rtr_txlink_t;
 
 typedef struct rtr_txlink_ops {
+    /* May a transmission start now? (e.g. the channel's window of
+     * unacknowledged numbers is not full). NULL: always. When it says no,
+     * call rtr_txlink_resume() once it may again. */
+    bool (*can_start)(rtr_txlink_t *l);
     /* A transmission of e starts at 'now'. The callee assigns its channel
      * sequence number (and logs transmit-start). Returns 0, or <0 when the
      * entry cannot be sent (e.g. its bytes could not be loaded): it is then

@@ -39,7 +39,7 @@ static void on_done(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t end, sim_time_t a
     free(e->data);
 }
 
-static const rtr_txlink_ops_t ops = {on_start, on_preempted, on_done};
+static const rtr_txlink_ops_t ops = {NULL, on_start, on_preempted, on_done};
 
 static rtr_qent_t ent(uint64_t rec, cable_prec_t p, uint32_t bytes)
 {

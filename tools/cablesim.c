@@ -22,6 +22,8 @@ static const command_t commands[] = {
     {"show", cmd_show, "print the parsed fields of one cable"},
     {"gen", cmd_gen, "generate realistic synthetic cables for a network"},
     {"net", cmd_net, "check a network file"},
+    {"journal", cmd_journal, "show what a router's journal holds and check every record"},
+    {"router", cmd_router, "run one router of a network (journal, queues, delivery log)"},
     {"log", cmd_log, "export delivery logs as text, JSON Lines or CSV"},
     {"trace", cmd_trace, "follow one cable hop by hop through delivery logs"},
 };

@@ -17,7 +17,9 @@ int cmd_lint(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_net(int argc, char **argv);
+int cmd_journal(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_router(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 
 /* The bundled sample folder: next to an installed binary
