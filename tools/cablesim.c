@@ -24,6 +24,7 @@ static const command_t commands[] = {
     {"net", cmd_net, "check a network file"},
     {"journal", cmd_journal, "show what a router's journal holds and check every record"},
     {"router", cmd_router, "run one router of a network (journal, queues, delivery log)"},
+    {"load", cmd_load, "drive stations through a router; prove nothing lost or duplicated"},
     {"log", cmd_log, "export delivery logs as text, JSON Lines or CSV"},
     {"trace", cmd_trace, "follow one cable hop by hop through delivery logs"},
 };

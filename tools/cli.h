@@ -20,6 +20,7 @@ int cmd_net(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_router(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 
 /* The bundled sample folder: next to an installed binary

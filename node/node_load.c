@@ -1,0 +1,492 @@
+/*
+ * node_load.c - the load generator's engine (see node_load.h): stations on
+ * one loop, a generator per run, exact accounting by (identity, station).
+ *
+ * Every originated cable gets an entry with its identity, precedence, send
+ * time and the stations it is expected at (from rtr_expected_deliveries, so
+ * the count agrees with the router by construction); every arrival is looked
+ * up by identity, so a repeat, a misdelivery or a loss is found exactly.
+ */
+#include "node_load.h"
+#include "cable_gen.h"
+#include "cable_msgpack.h"
+#include "node_station.h"
+#include "rtr_route.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lcable {
+    const char *id;      /* in the run's arena */
+    int64_t     sent_us; /* wall clock when taken into custody */
+    uint32_t    exp_first;
+    uint16_t    n_exp;
+    uint8_t     prec;
+} lcable_t;
+
+typedef struct lstation {
+    struct node_load *L;
+    node_station_t   *st;
+    uint32_t          idx;         /* in the run */
+    uint32_t          net_station; /* in the network */
+    bool              up;
+} lstation_t;
+
+typedef struct samples {
+    int64_t *v;
+    size_t   n, cap;
+} samples_t;
+
+typedef struct node_load {
+    uv_loop_t              *loop;
+    const node_load_opts_t *o;
+    node_load_result_t     *res;
+    lstation_t             *st;
+    int32_t                *local_of; /* network station -> run index, -1 */
+    cable_gen_t            *gen;
+    rtr_plan_t              plan;
+    cable_t                 cable;
+    sim_arena_t             ids;
+    lcable_t               *cables;
+    size_t                  n_cables, cap_cables;
+    uint32_t               *exp_station; /* run station index per expected delivery */
+    uint8_t                *exp_got;
+    size_t                  n_exp, cap_exp;
+    uint32_t               *map; /* identity hash -> cable index + 1 */
+    size_t                  map_cap;
+    samples_t               lat[CABLE_PREC_COUNT];
+    uv_timer_t              tick;
+    uint64_t                t_start, t_end, t_drain_end; /* uv_now ms */
+    uint64_t                start_ns, end_ns;
+    uint32_t                ups, handles;
+    bool                    started, sending, finished;
+    uint64_t                acked, delivered_in_window, unexpected;
+    uint64_t                next_station; /* round robin for rate mode */
+} node_load_t;
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static void map_grow(node_load_t *L)
+{
+    size_t    ncap = L->map_cap ? L->map_cap * 2 : 1 << 16;
+    uint32_t *m = sim_xcalloc(ncap, sizeof(*m));
+    for (size_t i = 0; i < L->map_cap; i++) {
+        if (!L->map[i])
+            continue;
+        size_t j = fnv(L->cables[L->map[i] - 1].id) & (ncap - 1);
+        while (m[j])
+            j = (j + 1) & (ncap - 1);
+        m[j] = L->map[i];
+    }
+    free(L->map);
+    L->map = m;
+    L->map_cap = ncap;
+}
+
+static int64_t map_find(node_load_t *L, const char *id)
+{
+    size_t j;
+    if (!L->map_cap)
+        return -1;
+    for (j = fnv(id) & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
+        if (strcmp(L->cables[L->map[j] - 1].id, id) == 0)
+            return (int64_t)L->map[j] - 1;
+    return -1;
+}
+
+static void map_add(node_load_t *L, uint32_t idx)
+{
+    size_t j;
+    if ((L->n_cables + 1) * 2 > L->map_cap)
+        map_grow(L);
+    for (j = fnv(L->cables[idx].id) & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
+        ;
+    L->map[j] = idx + 1;
+}
+
+static void sample(samples_t *s, int64_t v)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 4096;
+        s->v = sim_xrealloc(s->v, s->cap * sizeof(*s->v));
+    }
+    s->v[s->n++] = v;
+}
+
+static int64_t now_us(void)
+{
+    return (int64_t)(uv_hrtime() / 1000);
+}
+
+/* Originate one cable at station s. False when it cannot now. */
+static bool originate(node_load_t *L, lstation_t *s)
+{
+    cable_gen_req_t req = {(int32_t)s->net_station, 0, CABLE_PREC_NONE};
+    char           *mp = NULL, id[64];
+    size_t          len = 0;
+    lcable_t       *lc;
+    int             n;
+    if (!node_station_can_send(s->st))
+        return false;
+    if (cable_gen_next_req(L->gen, &req, &L->cable) < 0 ||
+        cable_msgpack_encode(&L->cable, &mp, &len) < 0) {
+        free(mp);
+        return false;
+    }
+    n = rtr_expected_deliveries(&L->plan, &L->cable);
+    if (L->n_cables == L->cap_cables) {
+        L->cap_cables = L->cap_cables ? L->cap_cables * 2 : 65536;
+        L->cables = sim_xrealloc(L->cables, L->cap_cables * sizeof(*L->cables));
+    }
+    if (L->n_exp + (size_t)n > L->cap_exp) {
+        L->cap_exp = (L->cap_exp ? L->cap_exp * 2 : 262144) + (size_t)n;
+        L->exp_station = sim_xrealloc(L->exp_station, L->cap_exp * sizeof(*L->exp_station));
+        L->exp_got = sim_xrealloc(L->exp_got, L->cap_exp);
+    }
+    cable_id(&L->cable, id, sizeof(id));
+    lc = &L->cables[L->n_cables];
+    lc->id = sim_arena_strndup(&L->ids, id, strlen(id));
+    lc->prec = (uint8_t)cable_precedence(&L->cable);
+    lc->exp_first = (uint32_t)L->n_exp;
+    lc->n_exp = 0;
+    for (int k = 0; k < n; k++) {
+        int32_t local = L->local_of[L->plan.deliveries[k].station];
+        L->exp_station[L->n_exp] = local >= 0 ? (uint32_t)local : UINT32_MAX;
+        L->exp_got[L->n_exp] = 0;
+        L->n_exp++;
+        lc->n_exp++;
+    }
+    lc->sent_us = now_us();
+    if (map_find(L, lc->id) >= 0) {
+        /* Same identity as an earlier cable (serial wrap in the same minute):
+         * skip it rather than make the accounting ambiguous. */
+        L->n_exp = lc->exp_first;
+        free(mp);
+        return true;
+    }
+    if (node_station_send(s->st, mp, len, L->n_cables) < 0) {
+        L->n_exp = lc->exp_first;
+        free(mp);
+        return false;
+    }
+    free(mp);
+    map_add(L, (uint32_t)L->n_cables);
+    L->n_cables++;
+    L->res->total.sent++;
+    L->res->by_prec[lc->prec].sent++;
+    L->res->total.expected += lc->n_exp;
+    L->res->by_prec[lc->prec].expected += lc->n_exp;
+    return true;
+}
+
+static void pump(node_load_t *L, lstation_t *s)
+{
+    if (!L->sending || L->o->rate > 0)
+        return;
+    while (originate(L, s))
+        ;
+}
+
+/* --- station callbacks ------------------------------------------------- */
+
+static void on_received(void *ud, node_station_t *st, const cable_t *c, const char *id,
+                        sim_time_t at, bool duplicate)
+{
+    lstation_t  *s = ud;
+    node_load_t *L = s->L;
+    int64_t      ci = map_find(L, id);
+    lcable_t    *lc;
+    (void)st;
+    (void)c;
+    (void)at;
+    if (duplicate) {
+        L->res->total.suppressed++;
+        if (ci >= 0)
+            L->res->by_prec[L->cables[ci].prec].suppressed++;
+        return;
+    }
+    if (ci < 0) {
+        L->unexpected++;
+        return;
+    }
+    lc = &L->cables[ci];
+    for (uint32_t k = 0; k < lc->n_exp; k++) {
+        uint32_t e = lc->exp_first + k;
+        if (L->exp_station[e] != s->idx)
+            continue;
+        if (L->exp_got[e]++) {
+            L->res->total.duplicates++;
+            L->res->by_prec[lc->prec].duplicates++;
+        } else {
+            int64_t lat = now_us() - lc->sent_us;
+            L->res->total.delivered++;
+            L->res->by_prec[lc->prec].delivered++;
+            sample(&L->lat[lc->prec], lat);
+            if (L->sending) {
+                L->delivered_in_window++;
+                L->res->by_prec[lc->prec].throughput_cps += 1; /* counted, divided later */
+            }
+        }
+        return;
+    }
+    L->unexpected++;
+}
+
+static void on_acked(void *ud, node_station_t *st, uint64_t cookie)
+{
+    lstation_t  *s = ud;
+    node_load_t *L = s->L;
+    (void)st;
+    (void)cookie;
+    L->acked++;
+    if (L->o->on_acked)
+        L->o->on_acked(L->o->hook_ud, L->acked);
+    pump(L, s);
+}
+
+static void on_link(void *ud, node_station_t *st, bool up)
+{
+    lstation_t  *s = ud;
+    node_load_t *L = s->L;
+    (void)st;
+    if (up && !s->up) {
+        s->up = true;
+        if (++L->ups == L->o->n_stations && !L->started) {
+            L->started = true;
+            L->sending = true;
+            L->t_start = uv_now(L->loop);
+            L->start_ns = uv_hrtime();
+            for (uint32_t i = 0; i < L->o->n_stations; i++)
+                pump(L, &L->st[i]);
+        }
+    } else if (!up) {
+        s->up = false;
+        L->res->reconnects++;
+    }
+    if (up)
+        pump(L, s);
+}
+
+static void on_service(void *ud, node_station_t *st, const link_frame_t *f)
+{
+    lstation_t *s = ud;
+    (void)st;
+    (void)f;
+    s->L->res->services++;
+}
+
+/* --- the clock of the run ------------------------------------------------ */
+
+static bool all_delivered(const node_load_t *L)
+{
+    return L->res->total.delivered >= L->res->total.expected;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    node_load_t *L = t->data;
+    uint64_t     now = uv_now(L->loop);
+    if (!L->started)
+        return;
+    if (L->sending && now - L->t_start >= (uint64_t)(L->o->duration_s * 1000)) {
+        L->sending = false;
+        L->t_end = now;
+        L->end_ns = uv_hrtime();
+        L->t_drain_end = now + (uint64_t)(L->o->drain_s * 1000);
+    }
+    if (L->sending && L->o->rate > 0) {
+        double   elapsed = (double)(uv_hrtime() - L->start_ns) / 1e9;
+        uint64_t due = (uint64_t)(elapsed * L->o->rate);
+        uint32_t tries = 0;
+        while (L->res->total.sent < due && tries < L->o->n_stations) {
+            lstation_t *s = &L->st[L->next_station++ % L->o->n_stations];
+            if (originate(L, s))
+                tries = 0;
+            else
+                tries++;
+        }
+    }
+    if (!L->sending && L->t_end && (all_delivered(L) || now >= L->t_drain_end)) {
+        L->finished = true;
+        return;
+    }
+}
+
+static void closed_cb(void *ud)
+{
+    node_load_t *L = ud;
+    L->handles--;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    node_load_t *L = h->data;
+    L->handles--;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static node_load_lat_t percentiles(samples_t *s)
+{
+    node_load_lat_t l = {-1, -1, -1, -1};
+    if (!s->n)
+        return l;
+    qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
+    l.p50 = s->v[(s->n - 1) * 50 / 100];
+    l.p99 = s->v[(s->n - 1) * 99 / 100];
+    l.p999 = s->v[(s->n - 1) * 999 / 1000];
+    l.max = s->v[s->n - 1];
+    return l;
+}
+
+int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t *res, char *err,
+                  size_t errlen)
+{
+    node_load_t      L;
+    cable_gen_opts_t go;
+    samples_t        all = {0};
+    uint64_t         last_progress = 0;
+
+    memset(&L, 0, sizeof(L));
+    memset(res, 0, sizeof(*res));
+    L.loop = loop;
+    L.o = o;
+    L.res = res;
+    if (o->n_stations < 2) {
+        snprintf(err, errlen, "a load needs at least two stations");
+        return SIM_EUSAGE;
+    }
+    cable_gen_opts_init(&go);
+    go.seed = o->seed;
+    memcpy(go.mix, o->mix, sizeof(go.mix));
+    go.size = o->size ? o->size : 1024;
+    go.interval_s = 1;
+    go.stations = o->stations;
+    go.n_stations = o->n_stations;
+    L.gen = cable_gen_new(o->net, &go);
+    if (!L.gen) {
+        snprintf(err, errlen, "the stations chosen cannot write to each other");
+        return SIM_EUSAGE;
+    }
+    rtr_plan_init(&L.plan, o->net);
+    cable_init(&L.cable);
+    sim_arena_init(&L.ids);
+    L.local_of = sim_xmalloc(o->net->n_stations * sizeof(*L.local_of));
+    for (uint32_t i = 0; i < o->net->n_stations; i++)
+        L.local_of[i] = -1;
+    L.st = sim_xcalloc(o->n_stations, sizeof(*L.st));
+    for (uint32_t i = 0; i < o->n_stations; i++) {
+        node_station_opts_t so = {0};
+        node_station_cbs_t  cb = {&L.st[i], on_received, on_acked, on_service, on_link};
+        L.st[i].L = &L;
+        L.st[i].idx = i;
+        L.st[i].net_station = o->stations[i];
+        L.local_of[o->stations[i]] = (int32_t)i;
+        so.ri = o->net->stations[o->stations[i]].ri;
+        so.router_host = o->router_host;
+        so.router_port = o->router_port;
+        so.window = o->window ? o->window : 100;
+        L.st[i].st = node_station_new(loop, &so, &cb);
+        L.handles++;
+    }
+    uv_timer_init(loop, &L.tick);
+    L.tick.data = &L;
+    L.handles++;
+    uv_timer_start(&L.tick, tick_cb, 5, 5);
+    {
+        uint64_t connect_deadline = uv_now(loop) + 30000;
+        while (!L.finished) {
+            uv_run(loop, UV_RUN_ONCE);
+            if (!L.started && uv_now(loop) > connect_deadline) {
+                snprintf(err, errlen, "stations could not all connect to %s:%d within 30 s",
+                         o->router_host, o->router_port);
+                break;
+            }
+            if (o->progress && L.started && uv_now(loop) - last_progress >= 1000) {
+                last_progress = uv_now(loop);
+                fprintf(stderr, "load: %s sent %llu, delivered %llu/%llu, acked %llu\n",
+                        L.sending ? "sending" : "draining",
+                        (unsigned long long)res->total.sent,
+                        (unsigned long long)res->total.delivered,
+                        (unsigned long long)res->total.expected, (unsigned long long)L.acked);
+            }
+        }
+    }
+    /* Close everything this run opened. */
+    uv_timer_stop(&L.tick);
+    uv_close((uv_handle_t *)&L.tick, timer_closed);
+    for (uint32_t i = 0; i < o->n_stations; i++) {
+        node_station_stats_t ss;
+        node_station_stats(L.st[i].st, &ss);
+        res->resent += ss.resent;
+        node_station_close(L.st[i].st, closed_cb, &L);
+    }
+    while (L.handles)
+        uv_run(loop, UV_RUN_ONCE);
+
+    if (L.started) {
+        res->window_s = (double)((L.end_ns ? L.end_ns : uv_hrtime()) - L.start_ns) / 1e9;
+        res->drain_s = (double)(uv_now(loop) - (L.t_end ? L.t_end : uv_now(loop))) / 1000.0;
+    }
+    res->total.lost = res->total.expected - res->total.delivered;
+    res->total.throughput_cps =
+        res->window_s > 0 ? (double)L.delivered_in_window / res->window_s : 0;
+    res->total.duplicates += L.unexpected;
+    for (int p = 0; p < CABLE_PREC_COUNT; p++) {
+        node_load_counts_t *b = &res->by_prec[p];
+        b->lost = b->expected - b->delivered;
+        b->throughput_cps = res->window_s > 0 ? b->throughput_cps / res->window_s : 0;
+        for (size_t k = 0; k < L.lat[p].n; k++)
+            sample(&all, L.lat[p].v[k]);
+        b->latency_us = percentiles(&L.lat[p]);
+        free(L.lat[p].v);
+    }
+    res->total.latency_us = percentiles(&all);
+    free(all.v);
+    free(L.st);
+    free(L.local_of);
+    free(L.cables);
+    free(L.exp_station);
+    free(L.exp_got);
+    free(L.map);
+    sim_arena_destroy(&L.ids);
+    cable_destroy(&L.cable);
+    rtr_plan_destroy(&L.plan);
+    cable_gen_free(L.gen);
+    if (!L.started)
+        return SIM_EIO;
+    return 0;
+}
+
+char *node_load_network_yaml(const char *name, int port, uint32_t n)
+{
+    size_t cap = 512 + (size_t)n * 96, len = 0;
+    char  *y = sim_xmalloc(cap);
+    len += (size_t)snprintf(y + len, cap - len,
+                            "# Generated by cablesim load: one router, %u synthetic stations.\n"
+                            "routers:\n  - name: %s\n    listen: 127.0.0.1:%d\n"
+                            "stations:\n",
+                            n, name, port);
+    for (uint32_t i = 0; i < n; i++) {
+        char ri[8] = "RUZZ";
+        ri[4] = (char)('A' + (i / 676) % 26);
+        ri[5] = (char)('A' + (i / 26) % 26);
+        ri[6] = (char)('A' + i % 26);
+        ri[7] = '\0';
+        len += (size_t)snprintf(y + len, cap - len,
+                                "  - {ri: %s, pla: LOAD STATION %s, kind: mission, router: %s}\n",
+                                ri, ri + 4, name);
+    }
+    return y;
+}
