@@ -135,8 +135,16 @@ static bool originate(node_load_t *L, lstation_t *s)
     int             n;
     if (!node_station_can_send(s->st))
         return false;
-    if (cable_gen_next_req(L->gen, &req, &L->cable) < 0 ||
-        cable_msgpack_encode(&L->cable, &mp, &len) < 0) {
+    if (cable_gen_next_req(L->gen, &req, &L->cable) < 0) {
+        free(mp);
+        return false;
+    }
+    if (L->o->single) {
+        L->cable.to.n = SIM_MIN(L->cable.to.n, 1u);
+        L->cable.info.n = 0;
+        L->cable.xmt.n = 0;
+    }
+    if (cable_msgpack_encode(&L->cable, &mp, &len) < 0) {
         free(mp);
         return false;
     }

@@ -36,6 +36,7 @@ typedef struct node_load_opts {
     uint32_t             mix[CABLE_PREC_COUNT]; /* all 0: the default mix */
     uint32_t             window;     /* unacknowledged cables per station (default 100) */
     bool                 progress;   /* a line per second on stderr */
+    bool                 single;     /* one addressee per cable (its first TO line) */
     /* Called after every acknowledgement with the total so far (kill tests). */
     void (*on_acked)(void *ud, uint64_t total);
     void                *hook_ud;

@@ -43,6 +43,8 @@ static void load_usage(FILE *out)
             "  --seed S            generator seed (default 1)\n"
             "  --window W          unacknowledged cables per station (default 100)\n"
             "  --journal DIR       the started router's journal (default: a temporary folder)\n"
+            "  --single            one addressee per cable (its first TO line), so that a\n"
+            "                      cable is one delivery; default: the generated addressees\n"
             "  --json              one JSON object: total and by_precedence\n"
             "  --progress          a line per second on stderr\n"
             "  -h, --help          this help\n\n"
@@ -193,7 +195,8 @@ int cmd_load(int argc, char **argv)
         {"size", required_argument, NULL, 's'},     {"mix", required_argument, NULL, 'm'},
         {"seed", required_argument, NULL, 'S'},     {"window", required_argument, NULL, 'w'},
         {"journal", required_argument, NULL, 'j'},  {"json", no_argument, NULL, 'J'},
-        {"progress", no_argument, NULL, 'p'},       {"help", no_argument, NULL, 'h'},
+        {"progress", no_argument, NULL, 'p'},       {"single", no_argument, NULL, '1'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     node_load_opts_t   o;
@@ -236,6 +239,7 @@ int cmd_load(int argc, char **argv)
         case 'j': journal = optarg; break;
         case 'J': json = true; break;
         case 'p': o.progress = true; break;
+        case '1': o.single = true; break;
         case 'h': load_usage(stdout); return CLI_OK;
         default: load_usage(stderr); return CLI_USAGE;
         }
@@ -275,6 +279,8 @@ int cmd_load(int argc, char **argv)
         for (uint32_t i = 0; i < net->n_routers; i++)
             if (net->routers[i].listen_port == child.port)
                 ri = (int32_t)i;
+        if (ri < 0 && net->n_routers == 1)
+            ri = 0; /* the only router, listening elsewhere (--listen) */
         if (ri < 0) {
             fprintf(stderr, "cablesim load: no router of %s listens on port %d\n", network,
                     child.port);

@@ -9,6 +9,7 @@
 #include "rtr_server.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,12 +148,20 @@ int cmd_router(int argc, char **argv)
     fflush(stdout);
     uv_run(&r.loop, UV_RUN_DEFAULT);
     rtr_server_stats(r.srv, &st);
-    fprintf(stderr,
-            "router %s: stopped: accepted %llu, copies delivered %llu, duplicates %llu, "
-            "still queued %llu (kept in the journal), fdatasyncs %llu\n",
-            name, (unsigned long long)st.accepted, (unsigned long long)st.delivered_copies,
-            (unsigned long long)st.duplicates, (unsigned long long)st.queued,
-            (unsigned long long)st.fdatasyncs);
+    {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr,
+                "router %s: stopped: accepted %llu, copies delivered %llu, duplicates %llu, "
+                "still queued %llu (kept in the journal), fdatasyncs %llu, cpu %.3f s, "
+                "max rss %ld KiB\n",
+                name, (unsigned long long)st.accepted, (unsigned long long)st.delivered_copies,
+                (unsigned long long)st.duplicates, (unsigned long long)st.queued,
+                (unsigned long long)st.fdatasyncs,
+                (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+                ru.ru_maxrss);
+    }
     rtr_server_free(r.srv);
     uv_loop_close(&r.loop);
     net_free(net);
