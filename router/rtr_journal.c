@@ -423,7 +423,8 @@ int rtr_journal_read(rtr_journal_t *j, rtr_jid_t id, void *buf, size_t cap, size
     if (cap < n)
         return SIM_ETOOBIG;
     if (mem) {
-        memcpy(buf, mem + RTR__JREC_HDR, n);
+        if (n)
+            memcpy(buf, mem + RTR__JREC_HDR, n);
     } else {
         got = rtr__jread_full(j->io, s->fd, buf, n, off + RTR__JREC_HDR);
         if (got < 0)

@@ -289,8 +289,11 @@ rtr_jid_t rtr_journal_durable(const rtr_journal_t *j);
  * DELIVERED or DROPPED). A segment that is not the current one, has no ACCEPT
  * left unreleased and is no longer needed by the records it holds (their refs
  * point only at removed segments) is unlinked by the next flush. Call it once
- * per ACCEPT, also after recovery for accepts found fully delivered. Returns
- * 0, or -EINVAL when id is not an unreleased ACCEPT's segment. */
+ * per ACCEPT, also after recovery for accepts found fully delivered (the
+ * journal counts unreleased ACCEPTs per segment, so a second release of one
+ * id goes unnoticed while its segment still holds others). Returns 0, -EROFS
+ * in read-only mode, or -EINVAL when id's segment holds no unreleased ACCEPT
+ * (or id is not in the journal). */
 int rtr_journal_release(rtr_journal_t *j, rtr_jid_t id);
 
 /* ---- reading back ------------------------------------------------------------- */

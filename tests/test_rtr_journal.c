@@ -377,14 +377,16 @@ static ssize_t ms_pwrite(void *ud, int fd, const void *buf, size_t len, uint64_t
     if (++m->writes == m->fail_write) {
         /* A write that fails part way: some of it reached the file. */
         size_t part = len ? rng_below(&m->rng, (uint32_t)len) : 0;
-        if (off + part > n->len)
+        if (part && off + part > n->len)
             node_resize(n, (size_t)(off + part));
-        memcpy(n->data + off, buf, part);
+        if (part)
+            memcpy(n->data + off, buf, part);
         return -m->fail_code;
     }
     if (off + len > n->len)
         node_resize(n, (size_t)(off + len));
-    memcpy(n->data + off, buf, len);
+    if (len)
+        memcpy(n->data + off, buf, len);
     return (ssize_t)len;
 }
 
@@ -403,7 +405,8 @@ static int ms_fdatasync(void *ud, int fd)
     free(n->dur);
     n->dur = malloc(n->len ? n->len : 1);
     assert_non_null(n->dur);
-    memcpy(n->dur, n->data, n->len);
+    if (n->len)
+        memcpy(n->dur, n->data, n->len);
     n->dlen = n->len;
     return 0;
 }
@@ -591,7 +594,8 @@ static void msim_crash(msim_t *m, int mode)
         free(n->dur);
         n->dur = malloc(len ? len : 1);
         assert_non_null(n->dur);
-        memcpy(n->dur, n->data, len);
+        if (len)
+            memcpy(n->dur, n->data, len);
         n->dlen = len;
         n->lock_fd = -1;
     }
