@@ -289,6 +289,12 @@ static void start_flush(rtr_server_t *s)
     s->want_flush = false;
     if (rtr_journal_flush_begin(s->journal, &s->batch) < 0 || !s->batch) {
         s->batch = NULL;
+        /* Nothing new to write. What waits for durability may still be
+         * due: a repeat of a cable already in custody waits for everything
+         * appended before it, which is durable already; with no other
+         * traffic no flush would ever come to acknowledge it. */
+        advance(s);
+        rtr_core_durable(s->core, rtr_journal_durable(s->journal));
         return;
     }
     s->work.data = s;
