@@ -197,7 +197,9 @@ static int conn_put(conn_t *c, const char *buf, size_t len)
     return 0;
 }
 
-static void send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
+/* A service message on a connection, outside any port's link; 'ri' (may
+ * be SIM_SPAN_NULL) names the routing indicator concerned. */
+static void send_svc_ri(conn_t *c, link_svc_code_t code, const char *text, sim_span_t ri)
 {
     link_frame_t    f;
     msgpack_sbuffer sb;
@@ -205,9 +207,15 @@ static void send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
     link_frame_init(&f, LINK_T_SVC);
     f.svc.code = code;
     f.svc.text = sim_span_str(text);
+    f.svc.ri = ri;
     if (link_frame_encode(&f, &sb) == 0)
         conn_put(c, sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
+}
+
+static void send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
+{
+    send_svc_ri(c, code, text, SIM_SPAN_NULL);
 }
 
 /* --- the core's io ----------------------------------------------------- */
@@ -425,10 +433,12 @@ static int on_hello(conn_t *c, const link_frame_t *f)
         p = rtr_core_port_for(s->core, LINK_ROLE_STATION, f->hello.links[0].ln);
         peer_rx = f->hello.links[0].last_rx;
         if (!p) {
-            snprintf(text, sizeof(text), "STATION %.*s IS NOT HOMED ON %s",
-                     (int)SIM_MIN(f->hello.links[0].ln.len, 40u), f->hello.links[0].ln.p,
-                     s->me->name);
-            send_svc_raw(c, LINK_SVC_UNKNOWN_RI, text);
+            /* PROTOCOL.md 5.2: a claim the router cannot accept. */
+            sim_span_t ri = f->hello.links[0].ln;
+            if (ri.len > 16)
+                ri.len = 16; /* only a name this short can be an RI */
+            snprintf(text, sizeof(text), "%.*s NOT HOMED HERE", (int)ri.len, ri.p ? ri.p : "");
+            send_svc_ri(c, LINK_SVC_IMPERSONATION, text, ri);
             return -1;
         }
     } else {
