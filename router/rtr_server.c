@@ -22,6 +22,9 @@
 #include <string.h>
 
 #define SRV_READ_SIZE (64 * 1024)
+/* The longest heartbeat interval a peer may announce and still be waited
+ * for (a peer cannot opt out of the half-open check). */
+#define SRV_PEER_HB_MAX_MS 60000u
 
 typedef struct conn conn_t;
 
@@ -78,6 +81,7 @@ struct conn {
     bool          writing, queued, hello_done, closing;
     int           handles; /* open handles of this connection */
     uint64_t      last_in_ms;
+    uint32_t      peer_hb_ms; /* the interval the peer's HELLO announced; 0 none */
     rtr_port_t   *port;
     dialer_t     *dialer;
     conn_t       *next, *prev, *next_dirty;
@@ -394,7 +398,13 @@ static void hb_cb(uv_timer_t *t)
     conn_t       *c = t->data;
     rtr_server_t *s = c->srv;
     uint64_t      now = uv_now(s->loop);
-    if (now - c->last_in_ms > 3ull * s->o.heartbeat_ms) {
+    uint64_t      hb = s->o.heartbeat_ms;
+    /* Silence is measured against the peer's own interval (PROTOCOL.md
+     * 7.2) when it announced a longer one than ours: a station keeping a
+     * 2 s heartbeat is not half-open to a router that beats every 100 ms. */
+    if (c->peer_hb_ms > hb)
+        hb = SIM_MIN(c->peer_hb_ms, SRV_PEER_HB_MAX_MS);
+    if (now - c->last_in_ms > 3 * hb) {
         s->st.closed_idle++;
         send_svc_raw(c, LINK_SVC_PROTOCOL, "NO HEARTBEAT, CIRCUIT CLOSED");
         conn_close(c, "heartbeat timeout");
@@ -453,6 +463,7 @@ static int on_hello(conn_t *c, const link_frame_t *f)
     }
     c->port = p;
     c->hello_done = true;
+    c->peer_hb_ms = f->hello.hb_ms;
     if (!c->dialer) {
         msgpack_sbuffer_init(&sb);
         rtr_core_hello(s->core, p, &sb);
