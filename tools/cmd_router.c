@@ -33,6 +33,8 @@ static void router_usage(FILE *out)
             "  --speed X          sim seconds per wall second (default 1)\n"
             "  --no-link-model    ignore link speeds and latencies: run at wire speed\n"
             "  --prealloc         preallocate journal segments\n"
+            "  --heartbeat-ms N   heartbeat interval in ms (default 2000); a peer silent for\n"
+            "                     3 intervals is closed as half-open (tests use a short one)\n"
             "  -h, --help         this help\n\n"
             "Exit: 0 after a clean stop (SIGINT/SIGTERM), 2 on a usage or start-up error.\n");
 }
@@ -66,6 +68,7 @@ int cmd_router(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},  {"journal", required_argument, NULL, 'j'},
         {"log", required_argument, NULL, 'L'},     {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"prealloc", no_argument, NULL, 'p'},
+        {"heartbeat-ms", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char       *network = NULL, *name = NULL;
@@ -98,6 +101,15 @@ int cmd_router(int argc, char **argv)
         }
         case 'x': o.no_link_model = true; break;
         case 'p': o.prealloc = true; break;
+        case 'H': {
+            char         *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v < 10 || v > 600000)
+                return cli_usage_error("router", "--heartbeat-ms takes 10 to 600000, not '%s'",
+                                       optarg);
+            o.heartbeat_ms = (uint32_t)v;
+            break;
+        }
         case 'h': router_usage(stdout); return CLI_OK;
         default: router_usage(stderr); return CLI_USAGE;
         }
