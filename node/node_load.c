@@ -303,7 +303,8 @@ static void tick_cb(uv_timer_t *t)
     uint64_t     now = uv_now(L->loop);
     if (!L->started)
         return;
-    if (L->sending && now - L->t_start >= (uint64_t)(L->o->duration_s * 1000)) {
+    if (L->sending && (now - L->t_start >= (uint64_t)(L->o->duration_s * 1000) ||
+                       (L->o->stop && *L->o->stop))) {
         L->sending = false;
         L->t_end = now;
         L->end_ns = uv_hrtime();
@@ -403,7 +404,7 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
         L.local_of[o->stations[i]] = (int32_t)i;
         so.ri = o->net->stations[o->stations[i]].ri;
         so.router_host = o->router_host;
-        so.router_port = o->router_port;
+        so.router_port = o->station_ports ? o->station_ports[i] : o->router_port;
         so.window = o->window ? o->window : 100;
         L.st[i].st = node_station_new(loop, &so, &cb);
         L.handles++;

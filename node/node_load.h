@@ -28,6 +28,10 @@ typedef struct node_load_opts {
     uint32_t             n_stations;
     const char          *router_host;
     int                  router_port;
+    /* Per station (same order as 'stations'): the port of the router it is
+     * homed on, on router_host; NULL: router_port for every station (a
+     * network of several routers needs it). Borrowed. */
+    const int           *station_ports;
     double               rate;       /* cables/s over all stations; 0 = as fast as accepted */
     double               duration_s; /* sending window (default 10) */
     double               drain_s;    /* then wait up to this for the rest (default 30) */
@@ -40,6 +44,10 @@ typedef struct node_load_opts {
     /* Called after every acknowledgement with the total so far (kill tests). */
     void (*on_acked)(void *ud, uint64_t total);
     void                *hook_ud;
+    /* When not NULL and *stop becomes true, the sending window ends early
+     * (at the next 5 ms tick) and the drain begins, as if duration_s had
+     * passed (a test that ends its window on an event, not a clock). */
+    const bool          *stop;
 } node_load_opts_t;
 
 typedef struct node_load_lat {
