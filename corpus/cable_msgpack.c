@@ -574,6 +574,7 @@ static int mp_scan(const unsigned char *p, size_t len, size_t *zone_bytes, const
 typedef struct mp_ctx {
     sim_arena_t *arena;
     const char **err;
+    bool         borrow; /* strings point into the input instead of the arena */
 } mp_ctx_t;
 
 static int mp_fail(mp_ctx_t *x, int code, const char *msg)
@@ -634,7 +635,10 @@ static int mp_str(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, sim
     uint32_t n = o->via.str.size;
     if (n > CABLE_MSGPACK_MAX_BYTES)
         return mp_fail(x, SIM_ETOOBIG, f->erange);
-    *out = sim_span(sim_arena_strndup(x->arena, n ? o->via.str.ptr : "", n), n);
+    if (x->borrow)
+        *out = sim_span(n ? o->via.str.ptr : "", n);
+    else
+        *out = sim_span(sim_arena_strndup(x->arena, n ? o->via.str.ptr : "", n), n);
     return 0;
 }
 
@@ -912,10 +916,10 @@ static void mp_reset(cable_t *c)
     c->file = file;
 }
 
-int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err)
+static int from_object(cable_t *c, const msgpack_object *o, const char **err, bool borrow)
 {
     const char *unused;
-    mp_ctx_t    x = {&c->arena, err ? err : &unused};
+    mp_ctx_t    x = {&c->arena, err ? err : &unused, borrow};
     int         rc;
 
     mp_reset(c);
@@ -925,7 +929,12 @@ int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **
     return rc;
 }
 
-int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **err)
+int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err)
+{
+    return from_object(c, o, err, false);
+}
+
+static int decode(cable_t *c, const char *buf, size_t len, const char **err, bool borrow)
 {
     const char           *unused;
     msgpack_zone          zone;
@@ -954,7 +963,7 @@ int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **e
         sim_panic("%s: out of memory", __func__);
     ret = msgpack_unpack(buf, len, &off, &zone, &obj);
     if (ret == MSGPACK_UNPACK_SUCCESS) {
-        rc = cable_msgpack_from_object(c, &obj, err);
+        rc = from_object(c, &obj, err, borrow);
     } else if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
         sim_panic("%s: out of memory", __func__);
     } else {
@@ -965,4 +974,14 @@ int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **e
     }
     msgpack_zone_destroy(&zone);
     return rc;
+}
+
+int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **err)
+{
+    return decode(c, buf, len, err, false);
+}
+
+int cable_msgpack_decode_view(cable_t *c, const char *buf, size_t len, const char **err)
+{
+    return decode(c, buf, len, err, true);
 }

@@ -63,4 +63,10 @@ int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **e
  * string and the count limits to each array and map. */
 int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err);
 
+/* cable_msgpack_decode_view - like cable_msgpack_decode, but the cable's
+ * strings point into buf (borrowed: it must stay unchanged as long as c is
+ * used) instead of being copied into c's arena; arrays still live in the
+ * arena. For a router that reads a cable only to route it. */
+int cable_msgpack_decode_view(cable_t *c, const char *buf, size_t len, const char **err);
+
 #endif

@@ -25,12 +25,26 @@ typedef struct lcable {
     uint8_t     prec;
 } lcable_t;
 
+/* A cable model a station sends again and again with a new serial, DTG and
+ * precedence: generating prose for every cable would make the load process,
+ * not the router, the bottleneck. */
+typedef struct ltemplate {
+    cable_t   cable;    /* owns its strings */
+    uint32_t *exp;      /* run station index of each expected delivery */
+    uint32_t  n_exp;
+} ltemplate_t;
+
+#define LOAD_TEMPLATES 4
+
 typedef struct lstation {
     struct node_load *L;
     node_station_t   *st;
     uint32_t          idx;         /* in the run */
     uint32_t          net_station; /* in the network */
     bool              up;
+    ltemplate_t       tpl[LOAD_TEMPLATES];
+    uint32_t          serial;      /* next station serial */
+    uint64_t          count;       /* cables originated */
 } lstation_t;
 
 typedef struct samples {
@@ -63,6 +77,9 @@ typedef struct node_load {
     bool                    started, sending, finished;
     uint64_t                acked, delivered_in_window, unexpected;
     uint64_t                next_station; /* round robin for rate mode */
+    uint64_t                rng;          /* xorshift state for the precedence mix */
+    uint32_t                mix[CABLE_PREC_COUNT], mix_total;
+    int64_t                 dtg0;         /* epoch seconds of the first DTG */
 } node_load_t;
 
 static uint64_t fnv(const char *s)
@@ -125,66 +142,120 @@ static int64_t now_us(void)
     return (int64_t)(uv_hrtime() / 1000);
 }
 
+static uint64_t rng_next(node_load_t *L)
+{
+    uint64_t x = L->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return L->rng = x;
+}
+
+static cable_prec_t draw_prec(node_load_t *L)
+{
+    uint32_t r = (uint32_t)(rng_next(L) % L->mix_total);
+    for (int p = CABLE_PREC_Y; p >= CABLE_PREC_R; p--) {
+        if (r < L->mix[p])
+            return (cable_prec_t)p;
+        r -= L->mix[p];
+    }
+    return CABLE_PREC_R;
+}
+
+/* Builds station s's templates from the generator. */
+static void make_templates(node_load_t *L, lstation_t *s)
+{
+    static const char *const words[] = {"", "ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH",
+                                        "EMERGENCY COMMAND"};
+    (void)words;
+    for (int k = 0; k < LOAD_TEMPLATES; k++) {
+        ltemplate_t    *t = &s->tpl[k];
+        cable_gen_req_t req = {(int32_t)s->net_station, 0, CABLE_PREC_R};
+        int             n;
+        cable_init(&t->cable);
+        if (cable_gen_next_req(L->gen, &req, &L->cable) < 0)
+            sim_panic("%s: the generator refused station %u", __func__, s->net_station);
+        if (L->o->single) {
+            L->cable.to.n = SIM_MIN(L->cable.to.n, 1u);
+            L->cable.info.n = 0;
+            L->cable.xmt.n = 0;
+        }
+        /* Every addressee at the cable's precedence: the DTG letter decides. */
+        for (uint32_t i = 0; i < L->cable.to.n; i++) {
+            L->cable.to.v[i].prec = CABLE_PREC_NONE;
+            L->cable.to.v[i].prec_word = SIM_SPAN_NULL;
+            L->cable.to.v[i].niact = false;
+        }
+        for (uint32_t i = 0; i < L->cable.info.n; i++) {
+            L->cable.info.v[i].prec = CABLE_PREC_NONE;
+            L->cable.info.v[i].prec_word = SIM_SPAN_NULL;
+        }
+        cable_copy(&t->cable, &L->cable);
+        n = rtr_expected_deliveries(&L->plan, &t->cable);
+        t->exp = sim_xmalloc((size_t)(n > 0 ? n : 1) * sizeof(*t->exp));
+        t->n_exp = 0;
+        for (int i = 0; i < n; i++) {
+            int32_t local = L->local_of[L->plan.deliveries[i].station];
+            t->exp[t->n_exp++] = local >= 0 ? (uint32_t)local : UINT32_MAX;
+        }
+    }
+}
+
+static void free_templates(lstation_t *s)
+{
+    for (int k = 0; k < LOAD_TEMPLATES; k++) {
+        cable_destroy(&s->tpl[k].cable);
+        free(s->tpl[k].exp);
+    }
+}
+
 /* Originate one cable at station s. False when it cannot now. */
 static bool originate(node_load_t *L, lstation_t *s)
 {
-    cable_gen_req_t req = {(int32_t)s->net_station, 0, CABLE_PREC_NONE};
-    char           *mp = NULL, id[64];
-    size_t          len = 0;
-    lcable_t       *lc;
-    int             n;
+    static const char *const prosigns[CABLE_PREC_COUNT] = {"", "RR", "PP", "OO", "ZZ", "YY"};
+    ltemplate_t *t = &s->tpl[s->count % LOAD_TEMPLATES];
+    cable_t     *c = &t->cable;
+    cable_prec_t prec;
+    char        *mp = NULL, id[64];
+    size_t       len = 0;
+    lcable_t    *lc;
     if (!node_station_can_send(s->st))
         return false;
-    if (cable_gen_next_req(L->gen, &req, &L->cable) < 0) {
-        free(mp);
+    /* A new identity: the next serial, a DTG one minute later per cable of
+     * this station (identities never repeat within a run). */
+    prec = draw_prec(L);
+    c->station_serial = (int32_t)(s->serial++ % 10000);
+    c->cable_number = c->station_serial;
+    c->dtg = cable_dtg_from_epoch(L->dtg0 + (int64_t)s->count * 60);
+    c->dtg_prec = c->dtg_info_prec = c->fl2_prec = prec;
+    c->fl2_prosign = sim_span_str(prosigns[prec]);
+    if (cable_msgpack_encode(c, &mp, &len) < 0)
         return false;
-    }
-    if (L->o->single) {
-        L->cable.to.n = SIM_MIN(L->cable.to.n, 1u);
-        L->cable.info.n = 0;
-        L->cable.xmt.n = 0;
-    }
-    if (cable_msgpack_encode(&L->cable, &mp, &len) < 0) {
-        free(mp);
-        return false;
-    }
-    n = rtr_expected_deliveries(&L->plan, &L->cable);
     if (L->n_cables == L->cap_cables) {
         L->cap_cables = L->cap_cables ? L->cap_cables * 2 : 65536;
         L->cables = sim_xrealloc(L->cables, L->cap_cables * sizeof(*L->cables));
     }
-    if (L->n_exp + (size_t)n > L->cap_exp) {
-        L->cap_exp = (L->cap_exp ? L->cap_exp * 2 : 262144) + (size_t)n;
+    if (L->n_exp + t->n_exp > L->cap_exp) {
+        L->cap_exp = (L->cap_exp ? L->cap_exp * 2 : 262144) + t->n_exp;
         L->exp_station = sim_xrealloc(L->exp_station, L->cap_exp * sizeof(*L->exp_station));
         L->exp_got = sim_xrealloc(L->exp_got, L->cap_exp);
     }
-    cable_id(&L->cable, id, sizeof(id));
+    cable_id(c, id, sizeof(id));
     lc = &L->cables[L->n_cables];
     lc->id = sim_arena_strndup(&L->ids, id, strlen(id));
-    lc->prec = (uint8_t)cable_precedence(&L->cable);
+    lc->prec = (uint8_t)prec;
     lc->exp_first = (uint32_t)L->n_exp;
-    lc->n_exp = 0;
-    for (int k = 0; k < n; k++) {
-        int32_t local = L->local_of[L->plan.deliveries[k].station];
-        L->exp_station[L->n_exp] = local >= 0 ? (uint32_t)local : UINT32_MAX;
-        L->exp_got[L->n_exp] = 0;
-        L->n_exp++;
-        lc->n_exp++;
-    }
+    lc->n_exp = (uint16_t)t->n_exp;
+    memcpy(L->exp_station + L->n_exp, t->exp, t->n_exp * sizeof(*t->exp));
+    memset(L->exp_got + L->n_exp, 0, t->n_exp);
     lc->sent_us = now_us();
-    if (map_find(L, lc->id) >= 0) {
-        /* Same identity as an earlier cable (serial wrap in the same minute):
-         * skip it rather than make the accounting ambiguous. */
-        L->n_exp = lc->exp_first;
-        free(mp);
-        return true;
-    }
     if (node_station_send(s->st, mp, len, L->n_cables) < 0) {
-        L->n_exp = lc->exp_first;
         free(mp);
         return false;
     }
     free(mp);
+    L->n_exp += t->n_exp;
+    s->count++;
     map_add(L, (uint32_t)L->n_cables);
     L->n_cables++;
     L->res->total.sent++;
@@ -394,10 +465,26 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     L.local_of = sim_xmalloc(o->net->n_stations * sizeof(*L.local_of));
     for (uint32_t i = 0; i < o->net->n_stations; i++)
         L.local_of[i] = -1;
+    L.rng = o->seed * 0x9e3779b97f4a7c15ull + 1;
+    memcpy(L.mix, o->mix, sizeof(L.mix));
+    for (int p = 0; p < CABLE_PREC_COUNT; p++)
+        L.mix_total += L.mix[p];
+    if (!L.mix_total) {
+        cable_gen_parse_mix(CABLE_GEN_DEFAULT_MIX, L.mix, NULL, 0);
+        for (int p = 0; p < CABLE_PREC_COUNT; p++)
+            L.mix_total += L.mix[p];
+    }
+    L.dtg0 = CABLE_GEN_DEFAULT_START;
     L.st = sim_xcalloc(o->n_stations, sizeof(*L.st));
+    for (uint32_t i = 0; i < o->n_stations; i++)
+        L.local_of[o->stations[i]] = (int32_t)i;
+    for (uint32_t i = 0; i < o->n_stations; i++) {
+        L.st[i].net_station = o->stations[i];
+        make_templates(&L, &L.st[i]);
+    }
     for (uint32_t i = 0; i < o->n_stations; i++) {
         node_station_opts_t so = {0};
-        node_station_cbs_t  cb = {&L.st[i], on_received, on_acked, on_service, on_link};
+        node_station_cbs_t  cb = {&L.st[i], false, on_received, on_acked, on_service, on_link};
         L.st[i].L = &L;
         L.st[i].idx = i;
         L.st[i].net_station = o->stations[i];
@@ -463,6 +550,8 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     }
     res->total.latency_us = percentiles(&all);
     free(all.v);
+    for (uint32_t i = 0; i < o->n_stations; i++)
+        free_templates(&L.st[i]);
     free(L.st);
     free(L.local_of);
     free(L.cables);

@@ -30,9 +30,12 @@ typedef struct node_station node_station_t;
 
 typedef struct node_station_cbs {
     void *ud;
+    /* False: a cable whose frame carries its identity ("id") is not decoded
+     * and received() gets c == NULL (a load generator needs only the id). */
+    bool want_cable;
     /* A cable for this station arrived; 'duplicate' when this delivery was
-     * already handed to the operator (suppressed: ZFD). The cable and id are
-     * borrowed for the call. Returning makes it part of the received log. */
+     * already handed to the operator (suppressed: ZFD). The cable (NULL when
+     * not decoded, see want_cable) and id are borrowed for the call. Returning makes it part of the received log. */
     void (*received)(void *ud, node_station_t *st, const cable_t *c, const char *id,
                      sim_time_t at, bool duplicate);
     /* The router took custody of the cable sent with 'cookie'. */

@@ -599,7 +599,9 @@ static int on_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         dlog(c, RTR_DLOG_GAP, NULL, CABLE_PREC_NONE, p->name, f->csn, NULL, text);
         send_svc(c, p, LINK_SVC_GAP, text, info.from, info.to, NULL);
     }
-    if (cable_msgpack_decode(&c->cable, f->cable.c.p, f->cable.c.len, &err) < 0) {
+    /* The cable's strings stay in the frame's bytes: they are used only
+     * during this call (copies are encoded before it returns). */
+    if (cable_msgpack_decode_view(&c->cable, f->cable.c.p, f->cable.c.len, &err) < 0) {
         char text[160];
         snprintf(text, sizeof(text), "GARBLED CSN %04d PLS RPT (%s)", f->csn, err ? err : "?");
         c->st.garbled++;

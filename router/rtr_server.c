@@ -874,11 +874,10 @@ void rtr_server_free(rtr_server_t *s)
 {
     if (!s)
         return;
-    if (s->batch) {
-        rtr_journal_flush_io(s->batch);
-        rtr_journal_flush_end(s->journal, s->batch, NULL);
-    }
-    rtr_journal_sync(s->journal, NULL);
+    /* rtr_server_stop waited for any batch in flight (its 'done' comes after
+     * the worker finished), so what is left was never handed out. */
+    if (!s->batch)
+        rtr_journal_sync(s->journal, NULL);
     rtr_core_free(s->core);
     rtr_dlog_close(s->dlog);
     rtr_journal_close(s->journal);
