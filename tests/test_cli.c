@@ -215,12 +215,74 @@ static void test_show_json(void **state)
     free(s);
 }
 
+/* DESIGN.md's example of `show --json` is the seed cable: every key and type. */
+static void test_show_json_seed(void **state)
+{
+    char         cmd[600];
+    const char  *shared = getenv("CABLESIM_SHARED");
+    char        *s;
+    json_t      *o, *to, *info;
+    json_error_t e;
+    (void)state;
+    if (!tu_real_corpus()) {
+        skip();
+        return;
+    }
+    if (!shared || !*shared)
+        shared = getenv("CABLESIM_SHARED_DEFAULT");
+    snprintf(cmd, sizeof(cmd), "show --json '%s/seed/000_238c8b85d3773a55.txt'",
+             shared ? shared : "../shared");
+    assert_int_equal(run(cmd), 0);
+    s = out();
+    o = json_loads(s, 0, &e);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "transmission_id")), "VZCZCXYZ0010");
+    assert_string_equal(json_string_value(json_object_get(o, "precedence")), "IMMEDIATE");
+    assert_string_equal(json_string_value(json_object_get(o, "info_precedence")), "IMMEDIATE");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "routing_indicators"), 0)),
+                        "RUEHWEB");
+    assert_string_equal(json_string_value(json_object_get(o, "origin_ri")), "RUCNDT");
+    assert_int_equal(json_integer_value(json_object_get(o, "station_serial")), 352);
+    assert_int_equal(json_integer_value(json_object_get(o, "section")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "sections")), 1);
+    assert_string_equal(json_string_value(json_object_get(o, "filed")), "1271302");
+    assert_string_equal(json_string_value(json_object_get(o, "security")), "ZNY CCCCC");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "signals"), 0)), "ZZH");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "signals"), 1)), "ZDK");
+    assert_true(json_is_true(json_object_get(o, "corrected_copy")));
+    assert_string_equal(json_string_value(json_object_get(o, "dtg")), "2007-05-07T13:02:00Z");
+    assert_string_equal(json_string_value(json_object_get(o, "from")), "USMISSION USUN NEW YORK");
+    to = json_array_get(json_object_get(o, "to"), 0);
+    assert_string_equal(json_string_value(json_object_get(to, "ri")), "RUEHC");
+    assert_string_equal(json_string_value(json_object_get(to, "pla")), "SECSTATE WASHDC");
+    assert_string_equal(json_string_value(json_object_get(to, "precedence")), "IMMEDIATE");
+    assert_true(json_is_false(json_object_get(to, "niact")));
+    assert_int_equal(json_integer_value(json_object_get(to, "serial")), 1834);
+    info = json_array_get(json_object_get(o, "info"), 0);
+    assert_true(json_is_null(json_object_get(info, "ri")));
+    assert_string_equal(json_string_value(json_object_get(info, "pla")), "AMEMBASSY BELGRADE");
+    assert_true(json_is_null(json_object_get(info, "precedence")));
+    assert_true(json_is_false(json_object_get(info, "niact")));
+    assert_true(json_is_null(json_object_get(info, "serial")));
+    assert_string_equal(json_string_value(json_object_get(o, "classification")), "CONFIDENTIAL");
+    assert_string_equal(json_string_value(json_object_get(o, "subject")),
+                        "KOSOVO AT UNSC: RUSSIANS ARGUE FOR DELAY LEADING TO MORE DELAY");
+    assert_int_equal(json_array_size(json_object_get(o, "tags")), 3);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "tags"), 2)), "UNSC");
+    assert_true(json_is_array(json_object_get(o, "captions")));
+    assert_true(json_is_integer(json_object_get(o, "body_bytes")));
+    assert_true(json_is_array(json_object_get(o, "xmt")));
+    json_decref(o);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage),     cmocka_unit_test(test_lint_text),
         cmocka_unit_test(test_lint_json), cmocka_unit_test(test_explain),
         cmocka_unit_test(test_show_json),
+        cmocka_unit_test(test_show_json_seed),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
