@@ -372,8 +372,12 @@ static void conn_close(conn_t *c, const char *why)
     rtr_server_t *s = c->srv;
     if (c->closing)
         return;
-    /* Let a last service message out if the socket takes it at once. */
-    if (c->out_len && !c->writing) {
+    /* Let a last service message out if the socket takes it at once.
+     * A write of ours may still await its callback although the socket
+     * took all of it (libuv runs write callbacks on the next loop turn,
+     * after the timers): uv_try_write itself refuses while anything is
+     * still queued, so the order of the bytes is kept either way. */
+    if (c->out_len) {
         uv_buf_t b = uv_buf_init(c->out, (unsigned)c->out_len);
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
