@@ -405,6 +405,10 @@ int cable_msgpack_encode(const cable_t *c, char **out, size_t *len)
     *out = NULL;
     *len = 0;
     msgpack_sbuffer_init(&sb);
+    /* One allocation in the usual case: the text plus room for the heading. */
+    sb.alloc = (size_t)c->text.len + c->subject.len + 1024 +
+               64 * ((size_t)c->to.n + c->info.n + c->xmt.n + c->routing_indicators.n);
+    sb.data = sim_xmalloc(sb.alloc);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     rc = cable_msgpack_pack(c, &pk);
     if (rc == SIM_EIO) /* an sbuffer fails only when realloc does */
@@ -934,6 +938,9 @@ int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **
     return from_object(c, o, err, false);
 }
 
+/* Zone chunks up to this size are kept per thread between decodes. */
+#define MP_ZONE_KEEP (64 * 1024)
+
 static int decode(cable_t *c, const char *buf, size_t len, const char **err, bool borrow)
 {
     const char           *unused;
@@ -958,7 +965,25 @@ static int decode(cable_t *c, const char *buf, size_t len, const char **err, boo
     if (rc < 0)
         return rc;
     /* One chunk big enough for every array and map element (plus the
-     * alignment slack msgpack-c may add per allocation). */
+     * alignment slack msgpack-c may add per allocation). A thread keeps its
+     * chunk for the next small cable rather than allocating one each time. */
+    if (zone_bytes + 64 <= MP_ZONE_KEEP) {
+        static _Thread_local msgpack_zone *kept;
+        if (!kept && !(kept = msgpack_zone_new(MP_ZONE_KEEP)))
+            sim_panic("%s: out of memory", __func__);
+        msgpack_zone_clear(kept);
+        ret = msgpack_unpack(buf, len, &off, kept, &obj);
+        if (ret == MSGPACK_UNPACK_SUCCESS)
+            rc = from_object(c, &obj, err, borrow);
+        else if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+            sim_panic("%s: out of memory", __func__);
+        else {
+            *err = "the input is not valid msgpack";
+            rc = SIM_EPARSE;
+        }
+        msgpack_zone_clear(kept);
+        return rc;
+    }
     if (!msgpack_zone_init(&zone, zone_bytes + 64))
         sim_panic("%s: out of memory", __func__);
     ret = msgpack_unpack(buf, len, &off, &zone, &obj);
