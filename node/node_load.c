@@ -249,7 +249,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     memcpy(L->exp_station + L->n_exp, t->exp, t->n_exp * sizeof(*t->exp));
     memset(L->exp_got + L->n_exp, 0, t->n_exp);
     lc->sent_us = now_us();
-    if (node_station_send(s->st, mp, len, L->n_cables) < 0) {
+    if (node_station_send_prec(s->st, mp, len, L->n_cables, prec) < 0) {
         free(mp);
         return false;
     }

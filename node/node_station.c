@@ -19,6 +19,7 @@ typedef struct slot {
     char    *bytes;
     size_t   len;
     uint64_t cookie;
+    uint8_t  prec; /* the cable's precedence, told to the router ("p") */
     bool     used;
 } slot_t;
 
@@ -119,6 +120,7 @@ static void send_cable(node_station_t *st, int csn, bool repeat)
     f.has_at = true;
     f.at = (sim_time_t)sim_wall_us(); /* a station's clock: real time (speed 1) */
     f.cable.c = sim_span(s->bytes, s->len);
+    f.cable.prec = s->prec;
     f.cable.rpt = repeat;
     put_frame(st, &f);
 }
@@ -453,6 +455,12 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
 
 int node_station_send(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie)
 {
+    return node_station_send_prec(st, cable_mp, len, cookie, CABLE_PREC_NONE);
+}
+
+int node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
+                           cable_prec_t prec)
+{
     int     csn;
     slot_t *s;
     if (link_tx_send(&st->chan_tx, cookie, &csn) < 0)
@@ -462,6 +470,7 @@ int node_station_send(node_station_t *st, const char *cable_mp, size_t len, uint
     memcpy(s->bytes, cable_mp, len);
     s->len = len;
     s->cookie = cookie;
+    s->prec = (uint8_t)prec;
     s->used = true;
     st->st.sent++;
     if (st->up) {

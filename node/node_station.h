@@ -63,6 +63,10 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
  * send it; 'cookie' comes back in acked(). SIM_EFULL when the window is
  * full (nothing taken). */
 int  node_station_send(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie);
+/* The same, telling the router the cable's precedence in the frame, so that
+ * it can take a FLASH into custody ahead of ROUTINE read at the same time. */
+int  node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
+                            cable_prec_t prec);
 bool node_station_can_send(const node_station_t *st);
 bool node_station_up(const node_station_t *st);
 uint32_t node_station_unacked(const node_station_t *st);

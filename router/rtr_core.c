@@ -579,26 +579,36 @@ static await_t *await_push(rtr_core_t *c, rtr_jid_t rec, uint32_t port, int32_t 
 }
 
 /* A CABLE frame: check continuity, decode, deduplicate, plan, journal. */
-static int on_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
+/* Channel continuity of a CABLE frame, in the order frames arrived. */
+static void cable_continuity(rtr_core_t *c, rtr_port_t *p, int32_t csn)
 {
     link_rx_info_t info;
+    if (link_rx_check(&p->chan_rx, csn, &info) == LINK_RX_GAP) {
+        char text[96];
+        link_svc_gap_text(text, sizeof(text), info.from, info.to);
+        c->st.gaps++;
+        dlog(c, RTR_DLOG_GAP, NULL, CABLE_PREC_NONE, p->name, csn, NULL, text);
+        send_svc(c, p, LINK_SVC_GAP, text, info.from, info.to, NULL);
+    }
+}
+
+void rtr_core_cable_arrived(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
+{
+    cable_continuity(c, p, f->csn);
+}
+
+/* A CABLE frame whose continuity was checked: decode, deduplicate, plan,
+ * journal. */
+static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
+{
     const char    *err = NULL;
     char           id[CORE_ID_MAX];
     sim_span_t     ori;
     link_dupkey_t  key;
     rtr_jid_t      rec;
-    int            verdict = link_rx_check(&p->chan_rx, f->csn, &info);
     await_t       *aw;
-    (void)aw;
     rtr_role_t     role = p->hop.kind == RTR_HOP_LOCAL ? RTR_ROLE_ORIGIN : RTR_ROLE_RELAY;
 
-    if (verdict == LINK_RX_GAP) {
-        char text[96];
-        link_svc_gap_text(text, sizeof(text), info.from, info.to);
-        c->st.gaps++;
-        dlog(c, RTR_DLOG_GAP, NULL, CABLE_PREC_NONE, p->name, f->csn, NULL, text);
-        send_svc(c, p, LINK_SVC_GAP, text, info.from, info.to, NULL);
-    }
     /* The cable's strings stay in the frame's bytes: they are used only
      * during this call (copies are encoded before it returns). */
     if (cable_msgpack_decode_view(&c->cable, f->cable.c.p, f->cable.c.len, &err) < 0) {
@@ -724,10 +734,15 @@ void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
     }
 }
 
+int rtr_core_cable_take(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
+{
+    return take_cable(c, p, f);
+}
+
 int rtr_core_frame(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
 {
     switch (f->type) {
-    case LINK_T_CABLE: return on_cable(c, p, f);
+    case LINK_T_CABLE: cable_continuity(c, p, f->csn); return take_cable(c, p, f);
     case LINK_T_ACK: on_ack(c, p, f); return 0;
     case LINK_T_SVC: on_svc(c, p, f); return 0;
     case LINK_T_ABORT:
@@ -806,7 +821,7 @@ int rtr_core_new(rtr_core_t **out, const rtr_core_opts_t *o, const rtr_core_io_t
                  size_t errlen)
 {
     rtr_core_t *c;
-    uint32_t    window = o->window ? o->window : 100;
+    uint32_t    window = o->window ? o->window : 50;
     if (o->router >= o->net->n_routers || 10000 % window != 0) {
         snprintf(err, errlen, "bad router index or window");
         return SIM_EUSAGE;

@@ -110,6 +110,13 @@ void rtr_core_hello(rtr_core_t *c, rtr_port_t *p, msgpack_sbuffer *out);
  * (the core has sent a service message and asked io->close_port). */
 int rtr_core_frame(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f);
 
+/* The same in two steps, for a connection layer that takes the cables of a
+ * loop turn in precedence order: rtr_core_cable_arrived checks channel
+ * continuity when the frame arrives (in arrival order); rtr_core_cable_take
+ * later decodes, deduplicates, plans and journals it. */
+void rtr_core_cable_arrived(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f);
+int  rtr_core_cable_take(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f);
+
 /* rtr_core_durable - the journal says every record up to 'upto' is on
  * disk: acknowledge the cables accepted up to there and queue their copies. */
 void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto);

@@ -54,6 +54,14 @@ struct rtr_server {
     void (*done)(void *ud);
     void               *done_ud;
     rtr_server_stats_t  st;
+    /* CABLE frames read in this loop turn, by precedence level (Y first):
+     * taken into custody in that order at the end of the turn. */
+    struct staged {
+        char    *buf;
+        size_t   head, len, cap; /* frames in [head, len) */
+    } staged[5];
+    size_t              n_staged;
+    uv_idle_t           idle; /* keeps the loop turning while cables are staged */
     /* trunks this router dials */
     struct dialer      *dialers;
     uint32_t            n_dialers;
@@ -314,9 +322,102 @@ static void start_flush(rtr_server_t *s)
     uv_queue_work(s->loop, &s->work, flush_work, flush_after);
 }
 
+/* Staged frame: [conn_t *][u32 len][payload]. */
+static void stage(rtr_server_t *s, conn_t *c, int prec, const char *payload, size_t len)
+{
+    struct staged *st = &s->staged[rtr_level((cable_prec_t)prec)];
+    size_t         need = sizeof(conn_t *) + sizeof(uint32_t) + len;
+    uint32_t       l32 = (uint32_t)len;
+    if (st->len + need > st->cap) {
+        st->cap = SIM_MAX(st->cap * 2, st->len + need + 65536);
+        st->buf = sim_xrealloc(st->buf, st->cap);
+    }
+    memcpy(st->buf + st->len, &c, sizeof(c));
+    memcpy(st->buf + st->len + sizeof(c), &l32, sizeof(l32));
+    memcpy(st->buf + st->len + sizeof(c) + sizeof(l32), payload, len);
+    st->len += need;
+    s->n_staged++;
+}
+
+static void idle_cb(uv_idle_t *h)
+{
+    (void)h; /* its only purpose: poll without blocking while work waits */
+}
+
+/* Takes staged cables into custody, highest precedence first, at most
+ * SRV_TAKE_BUDGET per loop turn: a FLASH read while a burst of ROUTINE waits
+ * goes ahead of all of it, and the turn stays short so that it is read
+ * soon. What is left waits for the next turn (the loop does not block
+ * meanwhile). */
+#define SRV_TAKE_BUDGET 256
+
+static void take_staged(rtr_server_t *s)
+{
+    msgpack_zone zone;
+    unsigned     taken = 0;
+    if (!s->n_staged)
+        return;
+    msgpack_zone_init(&zone, 4096);
+    for (int l = 0; l < 5 && taken < SRV_TAKE_BUDGET; l++) {
+        struct staged *st = &s->staged[l];
+        while (st->head < st->len && taken < SRV_TAKE_BUDGET) {
+            conn_t      *c;
+            uint32_t     len;
+            link_frame_t f;
+            const char  *err;
+            memcpy(&c, st->buf + st->head, sizeof(c));
+            memcpy(&len, st->buf + st->head + sizeof(c), sizeof(len));
+            st->head += sizeof(c) + sizeof(len);
+            msgpack_zone_clear(&zone);
+            /* A connection closed meanwhile is skipped: its cables were not
+             * acknowledged and will come again. */
+            if (c && !c->closing && c->port && c->port->conn == c &&
+                link_frame_decode(st->buf + st->head, len, &f, &zone, &err) == 0)
+                rtr_core_cable_take(s->core, c->port, &f);
+            st->head += len;
+            s->n_staged--;
+            taken++;
+        }
+        if (st->head == st->len)
+            st->head = st->len = 0;
+        else if (st->head > st->cap / 2) {
+            memmove(st->buf, st->buf + st->head, st->len - st->head);
+            st->len -= st->head;
+            st->head = 0;
+        }
+    }
+    msgpack_zone_destroy(&zone);
+    if (s->n_staged)
+        uv_idle_start(&s->idle, idle_cb);
+    else
+        uv_idle_stop(&s->idle);
+}
+
+/* Staged frames of a closing connection must not be taken after it is freed. */
+static void unstage_conn(rtr_server_t *s, conn_t *c)
+{
+    for (int l = 0; l < 5; l++) {
+        struct staged *st = &s->staged[l];
+        size_t         off = st->head;
+        while (off < st->len) {
+            conn_t  *sc;
+            uint32_t len;
+            memcpy(&sc, st->buf + off, sizeof(sc));
+            memcpy(&len, st->buf + off + sizeof(sc), sizeof(len));
+            if (sc == c) {
+                sc = NULL;
+                memcpy(st->buf + off, &sc, sizeof(sc));
+            }
+            off += sizeof(sc) + sizeof(len) + len;
+        }
+    }
+}
+
 static void check_cb(uv_check_t *h)
 {
     rtr_server_t *s = h->data;
+    advance(s);
+    take_staged(s);
     start_flush(s);
     while (s->dirty) {
         conn_t *c = s->dirty;
@@ -382,6 +483,7 @@ static void conn_close(conn_t *c, const char *why)
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
     c->closing = true;
+    unstage_conn(s, c);
     if (c->port && c->port->conn == c)
         rtr_core_detach(s->core, c->port);
     if (c->dialer) {
@@ -511,6 +613,11 @@ static void on_frame(conn_t *c, const char *payload, size_t len)
         s->st.closed_protocol++;
         send_svc_raw(c, LINK_SVC_PROTOCOL, "SECOND HELLO, CIRCUIT CLOSED");
         conn_close(c, "second hello");
+        return;
+    }
+    if (f.type == LINK_T_CABLE) {
+        rtr_core_cable_arrived(s->core, c->port, &f);
+        stage(s, c, f.cable.prec ? f.cable.prec : CABLE_PREC_R, payload, len);
         return;
     }
     rtr_core_frame(s->core, c->port, &f);
@@ -804,7 +911,9 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     uv_check_start(&s->check, check_cb);
     uv_timer_init(loop, &s->tick);
     s->tick.data = s;
-    s->open_handles += 2;
+    uv_idle_init(loop, &s->idle);
+    s->idle.data = s;
+    s->open_handles += 3;
 
     /* Dial the trunks whose other end has the greater name. */
     s->dialers = sim_xcalloc(rtr_core_n_ports(s->core) + 1, sizeof(*s->dialers));
@@ -860,6 +969,8 @@ void rtr_server_stop(rtr_server_t *s, void (*done)(void *ud), void *ud)
     uv_close((uv_handle_t *)&s->check, handle_closed);
     uv_timer_stop(&s->tick);
     uv_close((uv_handle_t *)&s->tick, handle_closed);
+    uv_idle_stop(&s->idle);
+    uv_close((uv_handle_t *)&s->idle, handle_closed);
     for (uint32_t i = 0; i < s->n_dialers; i++) {
         s->dialers[i].retry.data = s;
         uv_close((uv_handle_t *)&s->dialers[i].retry, handle_closed);
@@ -886,6 +997,8 @@ void rtr_server_free(rtr_server_t *s)
     rtr_dlog_close(s->dlog);
     rtr_journal_close(s->journal);
     sim_sched_destroy(&s->sched);
+    for (int l = 0; l < 5; l++)
+        free(s->staged[l].buf);
     free(s->dialers);
     free(s);
 }

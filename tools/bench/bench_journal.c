@@ -57,8 +57,8 @@ static void rm_dir(const char *path)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-        unlink(sub);
+        if (snprintf(sub, sizeof(sub), "%.3800s/%.255s", path, e->d_name) < (int)sizeof(sub))
+            unlink(sub);
     }
     closedir(d);
     rmdir(path);
