@@ -107,7 +107,18 @@ typedef struct await {
     uint32_t    n;    /* copies to queue */
     rtr_qent_t *copies;
     uint32_t   *hops;
+    sim_time_t  at;   /* sim-time it was accepted */
 } await_t;
+
+/* Copies waiting for the router's simulated processing time. */
+typedef struct delayed {
+    sim_event_t ev;
+    rtr_core_t *core;
+    uint32_t    n;
+    rtr_qent_t *copies;
+    uint32_t   *hops;
+    struct delayed *next, *prev;
+} delayed_t;
 
 struct rtr_core {
     const net_network_t *net;
@@ -127,6 +138,8 @@ struct rtr_core {
     await_t             *await;
     size_t               await_head, await_n, await_cap;
     rtr_jid_t            last_appended;
+    sim_time_t           processing; /* simulated time to journal and route */
+    delayed_t           *delayed;    /* copies not yet queued (processing) */
     cable_t              cable; /* scratch */
     msgpack_sbuffer      sb;    /* scratch: payloads and frames */
     char                *rbuf;  /* scratch: journal reads */
@@ -575,6 +588,7 @@ static await_t *await_push(rtr_core_t *c, rtr_jid_t rec, uint32_t port, int32_t 
     aw->rec = rec;
     aw->port = port;
     aw->csn = csn;
+    aw->at = c->sched->now;
     return aw;
 }
 
@@ -707,6 +721,33 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
     return 0;
 }
 
+static void queue_copies(rtr_core_t *c, uint32_t n, rtr_qent_t *copies, const uint32_t *hops)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        rtr_port_t *p = port_of_hop(c, hops[i]);
+        const char *id = id_of(c, copies[i].rec);
+        dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)copies[i].prec, p->name, -1, NULL, NULL);
+        rtr_txlink_push(&p->tx, &copies[i], c->sched->now);
+    }
+}
+
+static void delayed_cb(sim_event_t *ev, sim_time_t now)
+{
+    delayed_t  *d = SIM_CONTAINER_OF(ev, delayed_t, ev);
+    rtr_core_t *c = d->core;
+    (void)now;
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        c->delayed = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    queue_copies(c, d->n, d->copies, d->hops);
+    free(d->copies);
+    free(d->hops);
+    free(d);
+}
+
 void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
 {
     while (c->await_n) {
@@ -720,15 +761,26 @@ void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
             f.csn = aw->csn;
             send_frame(c, src, &f);
         }
-        for (uint32_t i = 0; i < aw->n; i++) {
-            rtr_port_t *p = port_of_hop(c, aw->hops[i]);
-            const char *id = id_of(c, aw->copies[i].rec);
-            dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)aw->copies[i].prec, p->name, -1, NULL,
-                 NULL);
-            rtr_txlink_push(&p->tx, &aw->copies[i], c->sched->now);
+        if (aw->n && c->processing > 0 && aw->at + c->processing > c->sched->now) {
+            /* The router's own handling time (processing_ms) before the
+             * copies join their queues. */
+            delayed_t *d = sim_xcalloc(1, sizeof(*d));
+            d->core = c;
+            d->n = aw->n;
+            d->copies = aw->copies;
+            d->hops = aw->hops;
+            d->next = c->delayed;
+            if (c->delayed)
+                c->delayed->prev = d;
+            c->delayed = d;
+            sim_event_init(&d->ev);
+            sim_event_key(&d->ev, SIM_EV_TIMER, aw->copies[0].prec, NULL, 0, 0, 0, aw->port);
+            sim_sched_add(c->sched, &d->ev, aw->at + c->processing, delayed_cb);
+        } else {
+            queue_copies(c, aw->n, aw->copies, aw->hops);
+            free(aw->copies);
+            free(aw->hops);
         }
-        free(aw->copies);
-        free(aw->hops);
         c->await_head = (c->await_head + 1) % c->await_cap;
         c->await_n--;
     }
@@ -834,6 +886,9 @@ int rtr_core_new(rtr_core_t **out, const rtr_core_opts_t *o, const rtr_core_io_t
     c->dlog = o->dlog;
     c->sched = o->sched;
     c->no_link_model = o->no_link_model;
+    c->processing = o->no_link_model
+                        ? 0
+                        : (sim_time_t)(o->net->routers[o->router].processing_ms * 1000.0);
     c->io = *io;
     if (rtr_table_init(&c->table, o->net, o->router) < 0) {
         snprintf(err, errlen, "cannot build the routing table");
@@ -899,6 +954,16 @@ void rtr_core_free(rtr_core_t *c)
             free(aw->copies[k].data);
         free(aw->copies);
         free(aw->hops);
+    }
+    while (c->delayed) {
+        delayed_t *d = c->delayed;
+        c->delayed = d->next;
+        sim_sched_cancel(c->sched, &d->ev);
+        for (uint32_t k = 0; k < d->n; k++)
+            free(d->copies[k].data);
+        free(d->copies);
+        free(d->hops);
+        free(d);
     }
     free(c->await);
     free(c->ports);

@@ -382,6 +382,44 @@ static void test_duplicate_and_recovery(void **state)
     close_core(x);
 }
 
+static void test_processing_time(void **state)
+{
+    fixture_t   *x = *state;
+    net_errors_t errs = {0};
+    static const char yaml[] = "routers:\n"
+                               "  - {name: hub, listen: 127.0.0.1:47990, processing_ms: 250}\n"
+                               "links:\n"
+                               "  defaults: {bps: 9600, latency_ms: 100}\n"
+                               "stations:\n"
+                               "  - {ri: RUEHAA, pla: AMEMBASSY ALPHA, router: hub}\n"
+                               "  - {ri: RUEHBB, pla: AMEMBASSY BRAVO, router: hub}\n";
+    char      *mp;
+    size_t     len;
+    sim_time_t t0 = x->sched.now;
+    int        i;
+    net_free(x->net);
+    x->net = net_load_mem("core", yaml, sizeof(yaml) - 1, &errs);
+    assert_non_null(x->net);
+    open_core(x, false);
+    rtr_core_attach(x->core, x->a, &x->conn, -1);
+    rtr_core_attach(x->core, x->b, &x->conn, -1);
+    make_cable(&mp, &len, "RUEHAA", 1, "RUEHBB", "AMEMBASSY BRAVO", CABLE_PREC_O, 100);
+    frame_in(x, x->a, mp, len, 0);
+    make_durable(x);
+    assert_true(find(LINK_T_ACK, x->a->idx, 0) >= 0); /* custody at once */
+    sim_sched_run_until(&x->sched, t0 + 249999);
+    assert_int_equal(find(LINK_T_CABLE, x->b->idx, 0), -1); /* still being handled */
+    sim_sched_run_until(&x->sched, SIM_TIME_NEVER);
+    i = find(LINK_T_CABLE, x->b->idx, 0);
+    assert_true(i >= 0);
+    /* Queued at t0 + 250 ms, then its transmission (the copy carries its own
+     * format line 2, a few bytes more than the original), then 100 ms. */
+    assert_true(out[i].at >= t0 + 250000 + sim_tx_time(len, 9600) + 100000);
+    assert_true(out[i].at <= t0 + 250000 + sim_tx_time(len + 64, 9600) + 100000);
+    free(mp);
+    close_core(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_preemption_on_slow_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_and_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_processing_time, setup, teardown),
     };
     return cmocka_run_group_tests_name("rtr_core", tests, NULL, NULL);
 }
