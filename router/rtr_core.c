@@ -138,6 +138,7 @@ struct rtr_core {
     await_t             *await;
     size_t               await_head, await_n, await_cap;
     rtr_jid_t            last_appended;
+    rtr_port_t          *ack_ports; /* ports with an ACK run being built */
     sim_time_t           processing; /* simulated time to journal and route */
     delayed_t           *delayed;    /* copies not yet queued (processing) */
     cable_t              cable; /* scratch */
@@ -721,6 +722,19 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
     return 0;
 }
 
+static void flush_ack(rtr_core_t *c, rtr_port_t *p)
+{
+    link_frame_t f;
+    if (!p->ack_n)
+        return;
+    link_frame_init(&f, LINK_T_ACK);
+    f.csn = p->ack_csn;
+    f.ack.n = p->ack_n;
+    p->ack_n = 0;
+    if (p->conn)
+        send_frame(c, p, &f);
+}
+
 static void queue_copies(rtr_core_t *c, uint32_t n, rtr_qent_t *copies, const uint32_t *hops)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -751,15 +765,26 @@ static void delayed_cb(sim_event_t *ev, sim_time_t now)
 void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
 {
     while (c->await_n) {
-        await_t     *aw = &c->await[c->await_head];
-        rtr_port_t  *src = &c->ports[aw->port];
-        link_frame_t f;
+        await_t    *aw = &c->await[c->await_head];
+        rtr_port_t *src = &c->ports[aw->port];
         if (aw->rec > upto)
             break;
         if (aw->csn >= 0 && src->conn) {
-            link_frame_init(&f, LINK_T_ACK);
-            f.csn = aw->csn;
-            send_frame(c, src, &f);
+            /* Acknowledgements go out per port as runs of consecutive
+             * numbers, one ACK frame per run. */
+            if (src->ack_n && src->ack_n < LINK_ACK_MAX_RUN &&
+                aw->csn == link_csn_add(src->ack_csn, (int)src->ack_n)) {
+                src->ack_n++;
+            } else {
+                flush_ack(c, src);
+                src->ack_csn = aw->csn;
+                src->ack_n = 1;
+                if (!src->ack_listed) {
+                    src->ack_listed = true;
+                    src->ack_next = c->ack_ports;
+                    c->ack_ports = src;
+                }
+            }
         }
         if (aw->n && c->processing > 0 && aw->at + c->processing > c->sched->now) {
             /* The router's own handling time (processing_ms) before the
@@ -783,6 +808,12 @@ void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
         }
         c->await_head = (c->await_head + 1) % c->await_cap;
         c->await_n--;
+    }
+    while (c->ack_ports) {
+        rtr_port_t *p = c->ack_ports;
+        c->ack_ports = p->ack_next;
+        p->ack_listed = false;
+        flush_ack(c, p);
     }
 }
 

@@ -55,6 +55,10 @@ struct rtr_port {
     uint32_t     window;
     uint32_t     garbled;  /* unreadable cables received in a row */
     bool         full;     /* the connection's output is over its high-water mark */
+    int32_t      ack_csn;  /* first number of the ACK run being built */
+    uint32_t     ack_n;    /* its length; 0: none */
+    rtr_port_t  *ack_next;
+    bool         ack_listed;
     uint64_t     accepted, delivered, sent;
 };
 
