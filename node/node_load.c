@@ -12,6 +12,7 @@
 #include "cable_msgpack.h"
 #include "node_station.h"
 #include "rtr_route.h"
+#include "sim_sched.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,7 @@ typedef struct node_load {
     uint64_t                rng;          /* xorshift state for the precedence mix */
     uint32_t                mix[CABLE_PREC_COUNT], mix_total;
     int64_t                 dtg0;         /* epoch seconds of the first DTG */
+    uint32_t                serial0;      /* first station serial */
 } node_load_t;
 
 static uint64_t fnv(const char *s)
@@ -224,7 +226,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     /* A new identity: the next serial, a DTG one minute later per cable of
      * this station (identities never repeat within a run). */
     prec = draw_prec(L);
-    c->station_serial = (int32_t)(s->serial++ % 10000);
+    c->station_serial = (int32_t)((L->serial0 + s->serial++) % 10000);
     c->cable_number = c->station_serial;
     c->dtg = cable_dtg_from_epoch(L->dtg0 + (int64_t)s->count * 60);
     c->dtg_prec = c->dtg_info_prec = c->fl2_prec = prec;
@@ -474,7 +476,15 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
         for (int p = 0; p < CABLE_PREC_COUNT; p++)
             L.mix_total += L.mix[p];
     }
-    L.dtg0 = CABLE_GEN_DEFAULT_START;
+    /* Identities must not repeat across runs against the same router (it
+     * would rightly take them for repeats of cables it already has): DTGs
+     * start at this minute of the wall clock, serials at a point drawn from
+     * the clock and the seed. */
+    {
+        int64_t wall_s = sim_wall_us() / SIM_USEC_PER_SEC;
+        L.dtg0 = wall_s - wall_s % 60;
+        L.serial0 = (uint32_t)((uint64_t)wall_s + o->seed * 7919u) % 10000u;
+    }
     L.st = sim_xcalloc(o->n_stations, sizeof(*L.st));
     for (uint32_t i = 0; i < o->n_stations; i++)
         L.local_of[o->stations[i]] = (int32_t)i;
