@@ -210,6 +210,10 @@ int cable_parse(cable_t *c, const char *text, size_t len, const cable_parse_opts
  * Returns owned (free()) NUL-terminated text; *len_out gets its length. */
 char *cable_emit(const cable_t *c, size_t *len_out);
 
+/* cable_emit_len - the length cable_emit would give, without building it
+ * (what a simulated link transmits: the copy's canonical text). */
+size_t cable_emit_len(const cable_t *c);
+
 /* cable_fields_equal - true when a and b have the same content fields (every
  * field of the model except source positions, diagnostics and trailer form).
  * On difference and 'why' non-NULL, *why names the first field that differs. */

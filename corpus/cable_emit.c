@@ -16,10 +16,15 @@
 typedef struct obuf {
     char  *p;
     size_t len, cap;
+    bool   count_only; /* measure, write nothing */
 } obuf_t;
 
 static void ob_put(obuf_t *b, const char *s, size_t n)
 {
+    if (b->count_only) {
+        b->len += n;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
         while (b->len + n + 1 > cap)
@@ -83,9 +88,28 @@ static void emit_addrs(obuf_t *b, const char *word, const cable_addr_list_t *l)
     }
 }
 
+static void emit(const cable_t *c, obuf_t *out);
+
 char *cable_emit(const cable_t *c, size_t *len_out)
 {
     obuf_t b = {0};
+    emit(c, &b);
+    if (len_out)
+        *len_out = b.len;
+    return b.p;
+}
+
+size_t cable_emit_len(const cable_t *c)
+{
+    obuf_t b = {0};
+    b.count_only = true;
+    emit(c, &b);
+    return b.len;
+}
+
+static void emit(const cable_t *c, obuf_t *out)
+{
+    obuf_t b = *out;
 
     /* FL1 */
     if (c->transmission_id.len) {
@@ -182,7 +206,5 @@ char *cable_emit(const cable_t *c, size_t *len_out)
     else if (c->cable_number >= 0)
         ob_fmt(&b, "#%04d\n", c->cable_number % 10000);
     ob_str(&b, "NNNN\n");
-    if (len_out)
-        *len_out = b.len;
-    return b.p;
+    *out = b;
 }

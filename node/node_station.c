@@ -180,6 +180,13 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
         link_dupkey_t key;
         char          id[64];
         bool          dup;
+        if (f->cable.n_ids) {
+            /* The copy's format line 2 (the RIs this link serves) travels in
+             * the frame; the cable's bytes are the originator's. */
+            st->cable.routing_indicators.v = (sim_span_t *)f->cable.ids;
+            st->cable.routing_indicators.n = f->cable.n_ids;
+            st->cable.routing_indicators.cap = f->cable.n_ids;
+        }
         link_dupkey_of(&key, &st->cable, sim_span_str(st->ri));
         dup = link_dedup_check(st->dedup, &key) == 1;
         cable_id(&st->cable, id, sizeof(id));

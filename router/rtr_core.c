@@ -338,23 +338,49 @@ static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec,
     return *fl2 && *prec != CABLE_PREC_NONE ? 0 : SIM_EPARSE;
 }
 
-/* The wire bytes of one copy: the cable (already decoded in c->cable) with
- * its format line 2 replaced by the copy's RIs. Returns owned bytes. */
-static char *copy_bytes(rtr_core_t *c, const sim_span_t *ris, uint32_t n, uint32_t *len)
+/* One copy (routing-line segregation): the cable's bytes as received,
+ * forwarded unchanged, followed by the copy's format line 2 as "RI RI ...",
+ * which goes on the wire in the CABLE frame's "ids". The cable (decoded in
+ * c->cable) gives the length of the copy's canonical text, which is what a
+ * simulated link transmits. Fills e->data, bytes, raw and tx_bytes. */
+static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_len,
+                      const sim_span_t *ris, uint32_t n)
 {
     cable_span_list_t saved = c->cable.routing_indicators;
-    char             *out = NULL;
-    size_t            olen = 0;
-    int               rc;
+    size_t            ids = 0, o;
+    for (uint32_t i = 0; i < n; i++)
+        ids += ris[i].len + 1;
+    e->data = sim_xmalloc(raw_len + ids + 1);
+    memcpy(e->data, raw, raw_len);
+    o = raw_len;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            e->data[o++] = ' ';
+        memcpy(e->data + o, ris[i].p, ris[i].len);
+        o += ris[i].len;
+    }
+    e->raw = (uint32_t)raw_len;
+    e->bytes = (uint32_t)o;
     c->cable.routing_indicators.v = (sim_span_t *)ris;
     c->cable.routing_indicators.n = n;
     c->cable.routing_indicators.cap = n;
-    rc = cable_msgpack_encode(&c->cable, &out, &olen);
+    e->tx_bytes = (uint32_t)cable_emit_len(&c->cable);
     c->cable.routing_indicators = saved;
-    if (rc < 0)
-        return NULL;
-    *len = (uint32_t)olen;
-    return out;
+}
+
+/* The copy's FL2 (after its cable bytes) as spans, for the frame's "ids". */
+static uint32_t copy_ids(const rtr_qent_t *e, sim_span_t *ids, uint32_t max)
+{
+    const char *p = e->data + e->raw, *end = e->data + e->bytes;
+    uint32_t    n = 0;
+    while (p < end && n < max) {
+        const char *q = memchr(p, ' ', (size_t)(end - p));
+        if (!q)
+            q = end;
+        ids[n++] = sim_span(p, (size_t)(q - p));
+        p = q + 1;
+    }
+    return n;
 }
 
 /* Rebuilds the bytes of a spilled copy (entry e on port p) from its ACCEPT. */
@@ -383,18 +409,18 @@ static int load_copy(rtr_core_t *c, rtr_port_t *p, rtr_qent_t *e)
     if (msgpack_unpack(c->rbuf, len, NULL, &zone, &obj) != MSGPACK_UNPACK_SUCCESS ||
         view_accept(&obj, &v) < 0 || e->tag >= v.copies->via.array.size ||
         view_copy(&v, e->tag, &prec, &fl2) < 0 ||
-        cable_msgpack_decode(&c->cable, v.raw.p, v.raw.len, &err) < 0) {
+        cable_msgpack_decode_view(&c->cable, v.raw.p, v.raw.len, &err) < 0) {
         msgpack_zone_destroy(&zone);
         return SIM_EPARSE;
     }
     ris = sim_xmalloc((fl2->via.array.size + 1) * sizeof(*ris));
     for (uint32_t i = 0; i < fl2->via.array.size; i++)
         ris[i] = obj_span(&fl2->via.array.ptr[i]);
-    e->data = copy_bytes(c, ris, fl2->via.array.size, &e->bytes);
+    copy_make(c, e, v.raw.p, v.raw.len, ris, fl2->via.array.size);
     free(ris);
     msgpack_zone_destroy(&zone);
     (void)p;
-    return e->data ? 0 : SIM_EPARSE;
+    return 0;
 }
 
 /* --- transmitter callbacks --------------------------------------------- */
@@ -460,11 +486,16 @@ static void write_cable(rtr_core_t *c, rtr_port_t *p, const rtr_qent_t *e, sim_t
 {
     link_frame_t f;
     const char  *id = id_of(c, e->rec);
+    sim_span_t   ids[512];
     link_frame_init(&f, LINK_T_CABLE);
     f.csn = e->csn;
     f.has_at = true;
     f.at = arrival;
-    f.cable.c = sim_span(e->data, e->bytes);
+    f.cable.c = sim_span(e->data, e->raw ? e->raw : e->bytes);
+    if (e->raw) {
+        f.cable.n_ids = copy_ids(e, ids, 512);
+        f.cable.ids = ids;
+    }
     f.cable.prec = e->prec;
     f.cable.rpt = repeat;
     if (id)
@@ -638,6 +669,13 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         return 0;
     }
     p->garbled = 0;
+    if (f->cable.n_ids) {
+        /* Routing-line segregation by the previous hop: this copy's format
+         * line 2 travels in the frame, the cable's bytes unchanged. */
+        c->cable.routing_indicators.v = (sim_span_t *)f->cable.ids;
+        c->cable.routing_indicators.n = f->cable.n_ids;
+        c->cable.routing_indicators.cap = f->cable.n_ids;
+    }
     identity(c, &c->cable, id, &ori);
     if (p->hop.kind == RTR_HOP_LOCAL) {
         const char *ri = c->net->stations[p->hop.station].ri;
@@ -711,7 +749,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             e->prec = (uint8_t)cp->prec;
             e->tag = i;
             e->csn = -1;
-            e->data = copy_bytes(c, &c->plan.fl2[cp->first], cp->n, &e->bytes);
+            copy_make(c, e, f->cable.c.p, f->cable.c.len, &c->plan.fl2[cp->first], cp->n);
             aw->hops[i] = cp->hop;
             dlog(c, RTR_DLOG_ROUTED, id, cp->prec, c->ports[cp->hop].name, -1, NULL, NULL);
         }

@@ -166,7 +166,8 @@ static void pump(rtr_txlink_t *l, sim_time_t now)
         l->busy = true;
         l->cur_start = now;
         sim_event_key(&l->tx_end, SIM_EV_TX_END, e.prec, NULL, 0, 0, 0, l->link_id);
-        sim_sched_add(l->sched, &l->tx_end, now + sim_tx_time(e.bytes, l->bps), tx_end_cb);
+        sim_sched_add(l->sched, &l->tx_end,
+                      now + sim_tx_time(e.tx_bytes ? e.tx_bytes : e.bytes, l->bps), tx_end_cb);
     }
     l->pumping = false;
 }

@@ -32,7 +32,9 @@ typedef struct rtr_qent {
     uint64_t   seq;   /* order of arrival at this link (FIFO within a level) */
     sim_time_t enq;   /* sim-time it was queued */
     char      *data;  /* owned wire bytes when cached; NULL when spilled */
-    uint32_t   bytes; /* length of the wire bytes (cached or not) */
+    uint32_t   bytes; /* length of data (cached or not) */
+    uint32_t   raw;   /* of which the cable's own bytes (the rest: the caller's) */
+    uint32_t   tx_bytes; /* what the simulated link transmits (0: 'bytes') */
     uint32_t   tag;   /* caller's (e.g. which copy of the cable) */
     int32_t    csn;   /* channel sequence number of the current transmission */
     uint8_t    prec;  /* cable_prec_t of this copy */

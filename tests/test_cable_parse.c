@@ -221,6 +221,7 @@ static void test_emit_round_trip(void **state)
     assert_int_equal(parse_str(canonical, true), 0);
     text = cable_emit(&c, &len);
     assert_string_equal(text, canonical); /* canonical in, the same bytes out */
+    assert_int_equal(cable_emit_len(&c), len);
     cable_init(&d);
     {
         cable_parse_opts_t o = {.strict = true};

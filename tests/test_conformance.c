@@ -88,6 +88,7 @@ static void test_real_corpus(void **state)
             {
                 size_t      elen;
                 char       *text = cable_emit(&c, &elen);
+                assert_int_equal(cable_emit_len(&c), elen);
                 const char *why = "?";
                 cable_parse_opts_t eo = {.strict = false};
                 cable_parse(&d, text, elen, &eo);
