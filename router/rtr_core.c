@@ -542,7 +542,10 @@ static void copy_done(rtr_core_t *c, rtr_port_t *p, rtr_jid_t rec, bool delivere
     if (delivered) {
         c->st.delivered_copies++;
         p->delivered++;
-        dlog(c, RTR_DLOG_ACKNOWLEDGED, pe ? pe->id : NULL,
+        /* A station's acknowledgement means the cable is in its received
+         * log: delivered. A router's means custody passed to it. */
+        dlog(c, p->hop.kind == RTR_HOP_LOCAL ? RTR_DLOG_DELIVERED : RTR_DLOG_ACKNOWLEDGED,
+             pe ? pe->id : NULL,
              pe ? (cable_prec_t)pe->prec : CABLE_PREC_NONE, p->name, -1,
              p->hop.kind == RTR_HOP_LOCAL ? p->peer : NULL, NULL);
     }
