@@ -21,7 +21,7 @@ static const command_t commands[] = {
     {"lint", cmd_lint, "check cables against the ACP 127 format and procedures"},
     {"show", cmd_show, "print the parsed fields of one cable"},
     {"gen", cmd_gen, "generate realistic synthetic cables for a network"},
-    {"net", cmd_net, "check a network file"},
+    {"net", cmd_net, "check a network file, or generate one from a corpus"},
     {"journal", cmd_journal, "show what a router's journal holds and check every record"},
     {"router", cmd_router, "run one router of a network (journal, queues, delivery log)"},
     {"load", cmd_load, "drive stations through a router; prove nothing lost or duplicated"},
