@@ -335,6 +335,11 @@ int cable__parse_header(cable__ctx_t *x, const char *start, uint32_t no, const c
                         said_blank = true;
                         cable__diag(x, l.no, 1, CABLE_R_HEADER_BLANK, NULL);
                     }
+                    /* Go on at that address line: the run of blank lines
+                     * is read once, not once per line. */
+                    p = nx.p;
+                    no = nx.no;
+                    continue;
                 } else {
                     *text_start = l.next;
                     *text_no = no + 1;

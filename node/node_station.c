@@ -37,6 +37,8 @@ struct node_station {
     link_tx_t          chan_tx;
     link_rx_t          chan_rx;
     slot_t            *slots;
+    slot_t            *again;   /* released for a repeat, waiting for a number */
+    uint32_t           n_again;
     link_dedup_t      *dedup;
     link_reader_t      rd;
     msgpack_zone       zone;
@@ -53,6 +55,7 @@ struct node_station {
 };
 
 static void st_connect(node_station_t *st);
+static void send_again(node_station_t *st);
 static void st_drop(node_station_t *st, const char *why);
 
 static void write_cb(uv_write_t *req, int status);
@@ -217,6 +220,26 @@ static void on_ack(node_station_t *st, const link_frame_t *f)
                 st->cbs.acked(st->cbs.ud, st, cookie);
         }
     }
+    if (st->n_again)
+        send_again(st);
+}
+
+/* Sends again what the router asked to repeat, as far as the window allows
+ * (the rest waits for acknowledgements to free numbers). */
+static void send_again(node_station_t *st)
+{
+    uint32_t k = 0;
+    for (; k < st->n_again; k++) {
+        int     csn;
+        slot_t *a = &st->again[k];
+        if (link_tx_send(&st->chan_tx, a->cookie, &csn) < 0)
+            break;
+        st->slots[(uint32_t)csn % st->window] = *a;
+        send_cable(st, csn, true);
+        st->st.resent++;
+    }
+    memmove(st->again, st->again + k, (st->n_again - k) * sizeof(*st->again));
+    st->n_again -= k;
 }
 
 static void on_svc(node_station_t *st, const link_frame_t *f)
@@ -228,21 +251,18 @@ static void on_svc(node_station_t *st, const link_frame_t *f)
         int to = f->svc.to >= 0 ? f->svc.to : f->svc.from;
         int n = link_csn_dist(f->svc.from, to) + 1;
         for (int k = 0; k < n && k < (int)st->window; k++) {
-            int      csn = link_csn_add(f->svc.from, k), ncsn;
+            int      csn = link_csn_add(f->svc.from, k);
             uint64_t cookie;
-            slot_t   s;
-            if (link_tx_release(&st->chan_tx, csn, &cookie) != 0)
+            slot_t  *sl = &st->slots[(uint32_t)csn % st->window];
+            if (!sl->used || link_tx_release(&st->chan_tx, csn, &cookie) != 0)
                 continue;
-            s = st->slots[(uint32_t)csn % st->window];
-            memset(&st->slots[(uint32_t)csn % st->window], 0, sizeof(s));
-            if (link_tx_send(&st->chan_tx, cookie, &ncsn) == 0) {
-                st->slots[(uint32_t)ncsn % st->window] = s;
-                send_cable(st, ncsn, true);
-                st->st.resent++;
-            } else {
-                free(s.bytes);
-            }
+            /* Never dropped: it waits for a new number (a busy router gets
+             * it after the next heartbeat interval, not at once). */
+            st->again[st->n_again++] = *sl;
+            memset(sl, 0, sizeof(*sl));
         }
+        if (f->svc.code != LINK_SVC_BUSY)
+            send_again(st);
     }
     if (st->cbs.service)
         st->cbs.service(st->cbs.ud, st, f);
@@ -328,7 +348,10 @@ static void handle_closed(uv_handle_t *h)
         void *ud = st->done_ud;
         for (uint32_t i = 0; i < st->window; i++)
             free(st->slots[i].bytes);
+        for (uint32_t i = 0; i < st->n_again; i++)
+            free(st->again[i].bytes);
         free(st->slots);
+        free(st->again);
         link_tx_destroy(&st->chan_tx);
         link_dedup_free(st->dedup);
         link_reader_destroy(&st->rd);
@@ -379,6 +402,8 @@ static void hb_cb(uv_timer_t *t)
         st_drop(st, "router silent");
         return;
     }
+    if (st->n_again && st->up)
+        send_again(st); /* repeats a busy router asked for */
     link_frame_init(&f, LINK_T_HEARTBEAT);
     put_frame(st, &f);
     flush(st);
@@ -446,6 +471,7 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
     link_tx_init(&st->chan_tx, st->window, 0);
     link_rx_init(&st->chan_rx, -1);
     st->slots = sim_xcalloc(st->window, sizeof(*st->slots));
+    st->again = sim_xcalloc(st->window, sizeof(*st->again));
     st->dedup = link_dedup_new(o->dedup ? o->dedup : 65536);
     link_reader_init(&st->rd, LINK_FRAME_MAX, ST_READ_SIZE);
     msgpack_zone_init(&st->zone, 4096);
@@ -489,7 +515,8 @@ int node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len,
 
 bool node_station_can_send(const node_station_t *st)
 {
-    return !link_tx_full(&st->chan_tx);
+    /* Repeats the router asked for go before anything new. */
+    return !st->n_again && !link_tx_full(&st->chan_tx);
 }
 
 bool node_station_up(const node_station_t *st)
@@ -499,7 +526,7 @@ bool node_station_up(const node_station_t *st)
 
 uint32_t node_station_unacked(const node_station_t *st)
 {
-    return st->chan_tx.count;
+    return st->chan_tx.count + st->n_again;
 }
 
 const char *node_station_ri(const node_station_t *st)

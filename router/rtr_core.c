@@ -331,7 +331,7 @@ static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec,
         const msgpack_object *val = &o->via.map.ptr[i].val;
         if (sim_span_eq_str(key, "p") && val->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
             val->via.u64 <= CABLE_PREC_Y)
-            *prec = (cable_prec_t)val->via.u64;
+            *prec = val->via.u64 ? (cable_prec_t)val->via.u64 : CABLE_PREC_R;
         else if (sim_span_eq_str(key, "fl2") && val->type == MSGPACK_OBJECT_ARRAY)
             *fl2 = val;
     }
@@ -599,7 +599,12 @@ static void on_svc(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         for (int k = 0; k < n && k < (int)p->window; k++) {
             int      csn = link_csn_add(f->svc.from, k);
             uint64_t cookie;
-            if (link_tx_release(&p->chan_tx, csn, &cookie) == 0)
+            rtr_qent_t *slot = &p->inflight[(uint32_t)csn % p->window];
+            /* Only a transmission that ended (its copy is in the slot) can be
+             * repeated; a request for one still in progress is ignored. */
+            if (!slot->data || slot->csn != csn)
+                continue;
+            if (link_tx_release(&p->chan_tx, csn, &cookie) == 0 && slot->rec == cookie)
                 requeue(c, p, csn);
         }
     }
@@ -692,7 +697,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
     }
     link_dupkey_of(&key, &c->cable, SIM_SPAN_NULL);
     key.origin_ri = ori;
-    if (link_dedup_check(c->dedup, &key) == 1) {
+    if (link_dedup_contains(c->dedup, &key)) {
         /* Already in custody (a repeat after a reconnect or a restart):
          * acknowledge it once everything appended so far is durable. */
         c->st.duplicates++;
@@ -711,6 +716,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         return 0;
     }
     c->last_appended = rec;
+    link_dedup_check(c->dedup, &key); /* in custody from now on */
     c->st.accepted++;
     p->accepted++;
     dlog(c, RTR_DLOG_ACCEPTED, id, c->plan.prec, p->name, f->csn, NULL, NULL);
@@ -1200,12 +1206,20 @@ int rtr_core_recover(rtr_core_t *c, size_t *restored, char *err, size_t errlen)
         snprintf(err, errlen, "journal scan: %s", sim_strerror(rc));
     for (size_t i = 0; i < s.n; i++) {
         raccept_t *ra = &s.v[i];
-        uint32_t   left = 0;
+        uint32_t   left = 0, lost = 0;
         if (rc == 0) {
             for (uint32_t k = 0; k < ra->n; k++) {
                 rtr_qent_t e;
-                if (ra->copies[k].settled || ra->copies[k].port < 0)
+                if (ra->copies[k].settled)
                     continue;
+                if (ra->copies[k].port < 0) {
+                    /* A copy for a link this router no longer has, or one it
+                     * cannot read: never released, reported. */
+                    lost++;
+                    dlog(c, RTR_DLOG_UNDELIVERABLE, ra->id, (cable_prec_t)ra->prec, NULL, -1,
+                         NULL, "journaled copy for an unknown link or unreadable");
+                    continue;
+                }
                 memset(&e, 0, sizeof(e));
                 e.rec = ra->rec;
                 e.prec = ra->copies[k].prec;
@@ -1223,9 +1237,10 @@ int rtr_core_recover(rtr_core_t *c, size_t *restored, char *err, size_t errlen)
                 pe->remaining = left;
                 pe->prec = ra->prec;
                 memcpy(pe->id, ra->id, CORE_ID_MAX);
-            } else {
+            } else if (!lost) {
                 rtr_journal_release(c->journal, ra->rec);
             }
+            c->st.unrestorable += lost;
         }
         free(ra->copies);
     }

@@ -133,6 +133,7 @@ typedef struct rtr_core_stats {
     uint64_t accepted, duplicates, acknowledged, delivered_copies, undeliverable, exempted;
     uint64_t preempted, transmitted, queued_now, awaiting_durable, gaps, garbled;
     uint64_t pending_cables; /* ACCEPTs not yet released */
+    uint64_t unrestorable;   /* journaled copies recovery could not queue (kept on disk) */
 } rtr_core_stats_t;
 
 void rtr_core_stats(const rtr_core_t *c, rtr_core_stats_t *st);

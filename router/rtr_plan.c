@@ -185,6 +185,11 @@ static void resolve_list(rtr_plan_t *p, const cable_t *c, const cable_addr_list_
         cable_prec_t        prec = cable_addr_precedence(c, a, list == RTR_LIST_INFO);
         target_t            t = resolve_line(p->net, a);
 
+        /* A cable that names no precedence anywhere (a lint error) still
+         * moves, at the lowest one. */
+        if (prec == CABLE_PREC_NONE)
+            prec = CABLE_PREC_R;
+
         if (a->zen) {
             if (origin)
                 note(p, true, RTR_WHY_ZEN, list, i, t.station, t.collective, prec);

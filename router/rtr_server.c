@@ -22,6 +22,10 @@
 #include <string.h>
 
 #define SRV_READ_SIZE (64 * 1024)
+/* Most CABLE frames of one connection waiting to be taken into custody:
+ * beyond it the connection is not read (a peer that ignores its window
+ * costs the router bounded memory). */
+#define SRV_STAGED_PER_CONN 1024
 /* The longest heartbeat interval a peer may announce and still be waited
  * for (a peer cannot opt out of the half-open check). */
 #define SRV_PEER_HB_MAX_MS 60000u
@@ -92,10 +96,14 @@ struct conn {
     uint32_t      peer_hb_ms; /* the interval the peer's HELLO announced; 0 none */
     rtr_port_t   *port;
     dialer_t     *dialer;
+    uint32_t      staged;       /* its CABLE frames waiting in the staging area */
+    bool          read_stopped; /* reading paused until they are taken */
     conn_t       *next, *prev, *next_dirty;
 };
 
 static void conn_close(conn_t *c, const char *why);
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
 static void tick_arm(rtr_server_t *s);
 static void handle_closed(uv_handle_t *h);
 
@@ -337,6 +345,10 @@ static void stage(rtr_server_t *s, conn_t *c, int prec, const char *payload, siz
     memcpy(st->buf + st->len + sizeof(c) + sizeof(l32), payload, len);
     st->len += need;
     s->n_staged++;
+    if (++c->staged >= SRV_STAGED_PER_CONN && !c->read_stopped) {
+        c->read_stopped = true;
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
 }
 
 static void idle_cb(uv_idle_t *h)
@@ -365,18 +377,26 @@ static void take_staged(rtr_server_t *s)
             uint32_t     len;
             link_frame_t f;
             const char  *err;
+            const char  *payload;
             memcpy(&c, st->buf + st->head, sizeof(c));
             memcpy(&len, st->buf + st->head + sizeof(c), sizeof(len));
-            st->head += sizeof(c) + sizeof(len);
-            msgpack_zone_clear(&zone);
-            /* A connection closed meanwhile is skipped: its cables were not
-             * acknowledged and will come again. */
-            if (c && !c->closing && c->port && c->port->conn == c &&
-                link_frame_decode(st->buf + st->head, len, &f, &zone, &err) == 0)
-                rtr_core_cable_take(s->core, c->port, &f);
-            st->head += len;
+            payload = st->buf + st->head + sizeof(c) + sizeof(len);
+            /* Past the whole entry before the take: it may close c, and
+             * unstage_conn must then walk whole entries. */
+            st->head += sizeof(c) + sizeof(len) + len;
             s->n_staged--;
             taken++;
+            msgpack_zone_clear(&zone);
+            if (!c)
+                continue; /* its connection closed: not acknowledged, it comes again */
+            c->staged--;
+            if (c->read_stopped && c->staged <= SRV_STAGED_PER_CONN / 2 && !c->closing) {
+                c->read_stopped = false;
+                uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+            }
+            if (!c->closing && c->port && c->port->conn == c &&
+                link_frame_decode(payload, len, &f, &zone, &err) == 0)
+                rtr_core_cable_take(s->core, c->port, &f);
         }
         if (st->head == st->len)
             st->head = st->len = 0;
@@ -883,6 +903,15 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     if (restored)
         fprintf(stderr, "router %s: %zu cable copies restored from the journal\n", s->me->name,
                 restored);
+    {
+        rtr_core_stats_t cs;
+        rtr_core_stats(s->core, &cs);
+        if (cs.unrestorable)
+            fprintf(stderr,
+                    "router %s: %llu journaled copies are for links this network no longer has "
+                    "or cannot be read; they stay in the journal\n",
+                    s->me->name, (unsigned long long)cs.unrestorable);
+    }
 
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
