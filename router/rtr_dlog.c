@@ -68,20 +68,33 @@ static int mkdir_p(const char *dir)
 
 rtr_dlog_t *rtr_dlog_open(const char *dir, const char *party, int *err)
 {
-    char        path[4096];
+    char        path[4096], name[256];
     rtr_dlog_t *d;
-    int         rc = mkdir_p(dir), fd;
+    int         rc = mkdir_p(dir), fd = -1;
     if (rc < 0) {
         *err = rc;
         return NULL;
     }
-    snprintf(path, sizeof(path), "%s/%s.dlog", dir, party);
-    for (char *p = path + strlen(dir) + 1; *p; p++)
+    snprintf(name, sizeof(name), "%s", party);
+    for (char *p = name; *p; p++)
         if (*p == '/' || *p == ' ')
             *p = '_';
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    /* Each run of a party writes a file of its own (NAME.dlog, then
+     * NAME.1.dlog, ...): a record torn by a crash stays at the end of the
+     * old file, where readers skip it, instead of in the middle of a log. */
+    for (unsigned k = 0; k < 100000 && fd < 0; k++) {
+        if (k == 0)
+            snprintf(path, sizeof(path), "%s/%s.dlog", dir, name);
+        else
+            snprintf(path, sizeof(path), "%s/%s.%u.dlog", dir, name, k);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) {
+            *err = -errno;
+            return NULL;
+        }
+    }
     if (fd < 0) {
-        *err = -errno;
+        *err = -EEXIST;
         return NULL;
     }
     d = sim_xcalloc(1, sizeof(*d));

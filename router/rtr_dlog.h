@@ -7,7 +7,8 @@
  * number. It is the observation record (tracer actions, reports, exports):
  * written buffered, without fsync (the journal is the durable one).
  *
- * On disk: DIR/<party>.dlog, a sequence of msgpack maps, one per record,
+ * On disk: DIR/<party>.dlog (a later run of the same party: <party>.1.dlog,
+ * <party>.2.dlog, ...), a sequence of msgpack maps, one per record,
  * with the keys of DESIGN.md (sim_time and wall_time in microseconds since
  * 1970). Readers merge the logs of several parties in sim-time order with
  * the tie order of docs/simulation.md.
@@ -66,8 +67,9 @@ typedef struct rtr_dlog_rec {
 
 typedef struct rtr_dlog rtr_dlog_t;
 
-/* rtr_dlog_open - create DIR if missing and open DIR/<party>.dlog for
- * appending. Returns owned, or NULL with *err a negative code. */
+/* rtr_dlog_open - create DIR if missing and a new log file of 'party' in it
+ * (the first free of <party>.dlog, <party>.1.dlog, ...). Returns owned, or
+ * NULL with *err a negative code. */
 rtr_dlog_t *rtr_dlog_open(const char *dir, const char *party, int *err);
 /* rtr_dlog_write - buffer one record (strings are copied). Flushes when the
  * buffer is full. Returns 0 or a negative code of the last write. */

@@ -98,6 +98,31 @@ static void test_torn_and_corrupt(void **state)
     remove(path);
 }
 
+/* A party that restarts after a crash writes a new file: the torn record of
+ * the old one does not spoil what comes after it. */
+static void test_restart_writes_a_new_file(void **state)
+{
+    rtr_dlog_set_t set;
+    const char    *dirs[] = {dir};
+    size_t         torn = 0;
+    char           err[256], path[300];
+    int            e = 0;
+    rtr_dlog_t    *d = rtr_dlog_open(dir, "RUEHLO", &e);
+    rtr_dlog_rec_t r = {.sim_time = 4000, .event = RTR_DLOG_DELIVERED, .party = "RUEHLO",
+                        .id = "RUEHFR#0124/01 061430Z MAR 09", .csn = -1};
+    (void)state;
+    assert_non_null(d);
+    rtr_dlog_write(d, &r);
+    assert_int_equal(rtr_dlog_close(d), 0);
+    snprintf(path, sizeof(path), "%s/RUEHLO.1.dlog", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(rtr_dlog_read(dirs, 1, &set, &torn, err, sizeof(err)), 0);
+    assert_int_equal(torn, 1); /* the old file's torn tail, skipped */
+    assert_int_equal(set.n, 5);
+    assert_int_equal(set.v[4].sim_time, 4000);
+    rtr_dlog_set_free(&set);
+}
+
 static void test_commands(void **state)
 {
     char  cmd[1024], out[300];
@@ -138,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_order),
         cmocka_unit_test(test_torn_and_corrupt),
+        cmocka_unit_test(test_restart_writes_a_new_file),
         cmocka_unit_test(test_commands),
     };
     return cmocka_run_group_tests_name("rtr_dlog", tests, NULL, NULL);

@@ -101,7 +101,7 @@ int cmd_lint(int argc, char **argv)
                 json_t *o = json_object();
                 char    id[64];
                 size_t  idn = cable_id(&c, id, sizeof(id));
-                json_object_set_new(o, "file", json_string(file));
+                json_object_set_new(o, "file", cable_json_span(sim_span_str(file)));
                 json_object_set_new(o, "line", json_integer(cp.entries[i].seg.first_line));
                 json_object_set_new(o, "id", json_stringn(id, idn));
                 json_object_set_new(o, "ok", json_boolean(c.n_errors == 0));

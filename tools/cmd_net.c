@@ -5,7 +5,7 @@
  * A thin shell over net_load_mem (corpus/network.h). The file is read here
  * first so that "cannot read it" (exit 2, like every I/O error) stays apart
  * from "read it, and it is wrong" (exit 1, every problem listed). On success
- * stdout gets one summary line; on failure stderr gets one line per problem
+ * stdout gets one summary line; on failure stdout gets one line per problem
  * as file:line:col: error: message. With --json, stdout gets one object
  * either way (written by jansson) and nothing else is printed.
  *
@@ -33,7 +33,7 @@ static void net_usage(FILE *out)
             "                    [--min-group N] [--min-share PCT] [--base-port PORT]\n"
             "\n"
             "Check a network file (routers, stations, links, trunks, collectives, routes):\n"
-            "every problem is reported as FILE:LINE:COL: error: MESSAGE on stderr. A file\n"
+            "every problem is reported as FILE:LINE:COL: error: MESSAGE on stdout. A file\n"
             "without problems gets one summary line on stdout. FILE '-' reads stdin.\n"
             "\n"
             "Or generate a network file from a corpus (a file, a folder of .txt/.cable\n"
@@ -362,7 +362,7 @@ int cmd_net(int argc, char **argv)
                net->n_collectives == 1 ? "" : "s", net->n_trunks, net->n_trunks == 1 ? "" : "s");
         rc = fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
     } else {
-        net_errors_fprint(stderr, file, &errs);
+        net_errors_fprint(stdout, file, &errs); /* the check's result, like lint's lines */
         rc = CLI_PROBLEM;
     }
     net_free(net);

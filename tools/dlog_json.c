@@ -3,6 +3,7 @@
  * and trace commands.
  */
 #include "dlog_json.h"
+#include "cable_json.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -30,19 +31,19 @@ json_t *dlog_json(const rtr_dlog_rec_t *r)
     json_object_set_new(o, "wall_time", json_string(t));
     json_object_set_new(o, "event", json_string(rtr_dlog_event_name(r->event)));
     if (r->party)
-        json_object_set_new(o, "party", json_string(r->party));
+        json_object_set_new(o, "party", cable_json_span(sim_span_str(r->party)));
     if (r->id)
-        json_object_set_new(o, "id", json_string(r->id));
+        json_object_set_new(o, "id", cable_json_span(sim_span_str(r->id)));
     if (r->precedence != CABLE_PREC_NONE)
         json_object_set_new(o, "precedence", json_string(cable_prec_word(r->precedence)));
     if (r->link)
-        json_object_set_new(o, "link", json_string(r->link));
+        json_object_set_new(o, "link", cable_json_span(sim_span_str(r->link)));
     if (r->csn >= 0)
         json_object_set_new(o, "csn", json_integer(r->csn));
     if (r->addressee)
-        json_object_set_new(o, "addressee", json_string(r->addressee));
+        json_object_set_new(o, "addressee", cable_json_span(sim_span_str(r->addressee)));
     if (r->detail)
-        json_object_set_new(o, "detail", json_string(r->detail));
+        json_object_set_new(o, "detail", cable_json_span(sim_span_str(r->detail)));
     if (r->value)
         json_object_set_new(o, "value", json_integer(r->value));
     return o;
