@@ -20,16 +20,17 @@
 #include <stdlib.h>
 
 #define CORE_ID_MAX 48
-#define CORE_DEDUP (1u << 20)
+/* Identities remembered for custody: what senders may still send again is
+ * what they have not had acknowledged, at most their windows; generous. */
+#define CORE_DEDUP (1u << 16)
 #define CORE_GARBLED_MAX 8
 
 /* --- pending map: ACCEPT id -> copies still owed, identity ------------- */
 
 typedef struct pend {
     rtr_jid_t rec;      /* 0: empty slot */
-    uint32_t  remaining;
-    uint8_t   prec;
-    char      id[CORE_ID_MAX];
+    uint32_t  remaining; /* copies still owed */
+    uint32_t  prec;
 } pend_t;
 
 typedef struct pend_map {
@@ -344,13 +345,13 @@ static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec,
  * c->cable) gives the length of the copy's canonical text, which is what a
  * simulated link transmits. Fills e->data, bytes, raw and tx_bytes. */
 static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_len,
-                      const sim_span_t *ris, uint32_t n)
+                      const sim_span_t *ris, uint32_t n, const char *id)
 {
     cable_span_list_t saved = c->cable.routing_indicators;
-    size_t            ids = 0, o;
+    size_t            ids = 0, o, idl = id ? strlen(id) : 0;
     for (uint32_t i = 0; i < n; i++)
         ids += ris[i].len + 1;
-    e->data = sim_xmalloc(raw_len + ids + 1);
+    e->data = sim_xmalloc(raw_len + ids + idl + 1);
     memcpy(e->data, raw, raw_len);
     o = raw_len;
     for (uint32_t i = 0; i < n; i++) {
@@ -360,6 +361,10 @@ static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_
         o += ris[i].len;
     }
     e->raw = (uint32_t)raw_len;
+    e->ids_len = (uint32_t)(o - raw_len);
+    memcpy(e->data + o, id ? id : "", idl); /* the identity, for the log */
+    o += idl;
+    e->data[o] = '\0';
     e->bytes = (uint32_t)o;
     c->cable.routing_indicators.v = (sim_span_t *)ris;
     c->cable.routing_indicators.n = n;
@@ -368,10 +373,18 @@ static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_
     c->cable.routing_indicators = saved;
 }
 
+/* The identity of a copy whose bytes are loaded (NULL otherwise). */
+static const char *entry_id(const rtr_qent_t *e)
+{
+    if (!e->data || !e->raw)
+        return NULL;
+    return e->data + e->raw + e->ids_len;
+}
+
 /* The copy's FL2 (after its cable bytes) as spans, for the frame's "ids". */
 static uint32_t copy_ids(const rtr_qent_t *e, sim_span_t *ids, uint32_t max)
 {
-    const char *p = e->data + e->raw, *end = e->data + e->bytes;
+    const char *p = e->data + e->raw, *end = e->data + e->raw + e->ids_len;
     uint32_t    n = 0;
     while (p < end && n < max) {
         const char *q = memchr(p, ' ', (size_t)(end - p));
@@ -416,7 +429,11 @@ static int load_copy(rtr_core_t *c, rtr_port_t *p, rtr_qent_t *e)
     ris = sim_xmalloc((fl2->via.array.size + 1) * sizeof(*ris));
     for (uint32_t i = 0; i < fl2->via.array.size; i++)
         ris[i] = obj_span(&fl2->via.array.ptr[i]);
-    copy_make(c, e, v.raw.p, v.raw.len, ris, fl2->via.array.size);
+    {
+        char id[CORE_ID_MAX];
+        snprintf(id, sizeof(id), "%.*s", (int)SIM_MIN(v.id.len, CORE_ID_MAX - 1u), v.id.p);
+        copy_make(c, e, v.raw.p, v.raw.len, ris, fl2->via.array.size, id);
+    }
     free(ris);
     msgpack_zone_destroy(&zone);
     (void)p;
@@ -430,11 +447,6 @@ static rtr_port_t *port_of_tx(rtr_txlink_t *l)
     return SIM_CONTAINER_OF(l, rtr_port_t, tx);
 }
 
-static const char *id_of(rtr_core_t *c, rtr_jid_t rec)
-{
-    pend_t *pe = pend_find(&c->pending, rec);
-    return pe ? pe->id : NULL;
-}
 
 static bool tx_can_start(rtr_txlink_t *l)
 {
@@ -451,14 +463,14 @@ static int tx_start(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now)
     if (!e->data && load_copy(c, p, e) < 0) {
         /* The journal no longer gives this copy back: it cannot be sent. Its
          * custody stays in the journal; say so loudly in the log. */
-        dlog(c, RTR_DLOG_UNDELIVERABLE, id_of(c, e->rec), (cable_prec_t)e->prec, p->name, -1,
+        dlog(c, RTR_DLOG_UNDELIVERABLE, entry_id(e), (cable_prec_t)e->prec, p->name, -1,
              p->peer, "copy unreadable from the journal");
         return -1;
     }
     if (link_tx_send(&p->chan_tx, e->rec, &csn) < 0)
         sim_panic("%s: channel window full although can_start said no", __func__);
     e->csn = csn;
-    dlog(c, RTR_DLOG_TX_START, id_of(c, e->rec), (cable_prec_t)e->prec, p->name, csn, NULL,
+    dlog(c, RTR_DLOG_TX_START, entry_id(e), (cable_prec_t)e->prec, p->name, csn, NULL,
          NULL);
     return 0;
 }
@@ -477,7 +489,7 @@ static void tx_preempted(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now)
     f.at = c->sched->now + l->latency;
     send_frame(c, p, &f);
     c->st.preempted++;
-    dlog(c, RTR_DLOG_PREEMPTED, id_of(c, e->rec), (cable_prec_t)e->prec, p->name, e->csn, NULL,
+    dlog(c, RTR_DLOG_PREEMPTED, entry_id(e), (cable_prec_t)e->prec, p->name, e->csn, NULL,
          NULL);
 }
 
@@ -485,7 +497,7 @@ static void write_cable(rtr_core_t *c, rtr_port_t *p, const rtr_qent_t *e, sim_t
                         bool repeat)
 {
     link_frame_t f;
-    const char  *id = id_of(c, e->rec);
+    const char  *id = entry_id(e);
     sim_span_t   ids[512];
     link_frame_init(&f, LINK_T_CABLE);
     f.csn = e->csn;
@@ -514,7 +526,7 @@ static void tx_done(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t end, sim_time_t a
     write_cable(c, p, slot, arrival, e->tries > 1);
     p->sent++;
     c->st.transmitted++;
-    dlog(c, RTR_DLOG_TX_END, id_of(c, e->rec), (cable_prec_t)e->prec, p->name, e->csn, NULL,
+    dlog(c, RTR_DLOG_TX_END, entry_id(e), (cable_prec_t)e->prec, p->name, e->csn, NULL,
          NULL);
 }
 
@@ -522,8 +534,9 @@ static const rtr_txlink_ops_t tx_ops = {tx_can_start, tx_start, tx_preempted, tx
 
 /* --- custody ----------------------------------------------------------- */
 
-static void copy_done(rtr_core_t *c, rtr_port_t *p, rtr_jid_t rec, bool delivered)
+static void copy_done(rtr_core_t *c, rtr_port_t *p, const rtr_qent_t *e, bool delivered)
 {
+    rtr_jid_t rec = e->rec;
     pend_t *pe = pend_find(&c->pending, rec);
     msgpack_packer pk;
     rtr_jid_t      id;
@@ -545,8 +558,7 @@ static void copy_done(rtr_core_t *c, rtr_port_t *p, rtr_jid_t rec, bool delivere
         /* A station's acknowledgement means the cable is in its received
          * log: delivered. A router's means custody passed to it. */
         dlog(c, p->hop.kind == RTR_HOP_LOCAL ? RTR_DLOG_DELIVERED : RTR_DLOG_ACKNOWLEDGED,
-             pe ? pe->id : NULL,
-             pe ? (cable_prec_t)pe->prec : CABLE_PREC_NONE, p->name, -1,
+             entry_id(e), (cable_prec_t)e->prec, p->name, e->csn,
              p->hop.kind == RTR_HOP_LOCAL ? p->peer : NULL, NULL);
     }
     if (pe && --pe->remaining == 0) {
@@ -574,14 +586,14 @@ static void on_ack(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         if (rc == 0) {
             rtr_qent_t *slot = &p->inflight[(uint32_t)csn % p->window];
             c->st.acknowledged++;
-            copy_done(c, p, (rtr_jid_t)cookie, true);
+            if (slot->rec != cookie)
+                sim_panic("%s: slot of csn %d holds another cable", __func__, csn);
+            copy_done(c, p, slot, true);
             free(slot->data);
             memset(slot, 0, sizeof(*slot));
         }
     }
-    rtr_txlink_resume(&p->tx, c->sched->now); /* the window may have room again */
-    rtr_txlink_pause(&p->tx);
-    rtr_txlink_resume(&p->tx, c->sched->now);
+    rtr_txlink_kick(&p->tx, c->sched->now); /* the window may have room again */
 }
 
 static void on_svc(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
@@ -747,7 +759,6 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         pend_t *pe = pend_add(&c->pending, rec);
         pe->remaining = c->plan.n_copies;
         pe->prec = (uint8_t)c->plan.prec;
-        memcpy(pe->id, id, CORE_ID_MAX);
         aw->n = c->plan.n_copies;
         aw->copies = sim_xcalloc(aw->n, sizeof(*aw->copies));
         aw->hops = sim_xcalloc(aw->n, sizeof(*aw->hops));
@@ -758,7 +769,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             e->prec = (uint8_t)cp->prec;
             e->tag = i;
             e->csn = -1;
-            copy_make(c, e, f->cable.c.p, f->cable.c.len, &c->plan.fl2[cp->first], cp->n);
+            copy_make(c, e, f->cable.c.p, f->cable.c.len, &c->plan.fl2[cp->first], cp->n, id);
             aw->hops[i] = cp->hop;
             dlog(c, RTR_DLOG_ROUTED, id, cp->prec, c->ports[cp->hop].name, -1, NULL, NULL);
         }
@@ -786,7 +797,7 @@ static void queue_copies(rtr_core_t *c, uint32_t n, rtr_qent_t *copies, const ui
 {
     for (uint32_t i = 0; i < n; i++) {
         rtr_port_t *p = port_of_hop(c, hops[i]);
-        const char *id = id_of(c, copies[i].rec);
+        const char *id = entry_id(&copies[i]);
         dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)copies[i].prec, p->name, -1, NULL, NULL);
         rtr_txlink_push(&p->tx, &copies[i], c->sched->now);
     }
@@ -1236,7 +1247,6 @@ int rtr_core_recover(rtr_core_t *c, size_t *restored, char *err, size_t errlen)
                 pend_t *pe = pend_add(&c->pending, ra->rec);
                 pe->remaining = left;
                 pe->prec = ra->prec;
-                memcpy(pe->id, ra->id, CORE_ID_MAX);
             } else if (!lost) {
                 rtr_journal_release(c->journal, ra->rec);
             }

@@ -218,6 +218,11 @@ void rtr_txlink_requeue(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now)
     pump(l, now);
 }
 
+void rtr_txlink_kick(rtr_txlink_t *l, sim_time_t now)
+{
+    pump(l, now);
+}
+
 void rtr_txlink_pause(rtr_txlink_t *l)
 {
     l->paused++;

@@ -34,6 +34,7 @@ typedef struct rtr_qent {
     char      *data;  /* owned wire bytes when cached; NULL when spilled */
     uint32_t   bytes; /* length of data (cached or not) */
     uint32_t   raw;   /* of which the cable's own bytes (the rest: the caller's) */
+    uint32_t   ids_len; /* the caller's: bytes after 'raw' used for the copy's FL2 */
     uint32_t   tx_bytes; /* what the simulated link transmits (0: 'bytes') */
     uint32_t   tag;   /* caller's (e.g. which copy of the cable) */
     int32_t    csn;   /* channel sequence number of the current transmission */
@@ -120,6 +121,8 @@ void rtr_txlink_destroy(rtr_txlink_t *l);
 /* rtr_txlink_push - queue e (takes it) at sim-time 'now'; starts it at once
  * when the link is idle, or preempts a lower transmission when allowed. */
 void rtr_txlink_push(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now);
+/* Start what may start now (after the can_start condition changed). */
+void rtr_txlink_kick(rtr_txlink_t *l, sim_time_t now);
 /* Put back an entry that was sent but not acknowledged (head of its level). */
 void rtr_txlink_requeue(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now);
 /* Stop starting transmissions (one in progress still ends); counts nest. */
