@@ -68,7 +68,6 @@ void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e)
     rtr_ring_t *r = &q->level[rtr_level((cable_prec_t)e->prec)];
     if (r->n == r->cap)
         ring_grow(r);
-    e->seq = q->seq++;
     r->v[(r->head + r->n) % r->cap] = *e;
     r->n++;
     admit(q, &r->v[(r->head + r->n - 1) % r->cap]);
@@ -198,7 +197,6 @@ void rtr_txlink_destroy(rtr_txlink_t *l)
 
 void rtr_txlink_push(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now)
 {
-    e->enq = now;
     if (l->busy && preempts(l, (cable_prec_t)e->prec, (cable_prec_t)l->cur.prec)) {
         rtr_qent_t old = l->cur;
         sim_sched_cancel(l->sched, &l->tx_end);

@@ -29,8 +29,6 @@
 
 typedef struct rtr_qent {
     uint64_t   rec;   /* journal record id of the cable's ACCEPT */
-    uint64_t   seq;   /* order of arrival at this link (FIFO within a level) */
-    sim_time_t enq;   /* sim-time it was queued */
     char      *data;  /* owned wire bytes when cached; NULL when spilled */
     uint32_t   bytes; /* length of data (cached or not) */
     uint32_t   raw;   /* of which the cable's own bytes (the rest: the caller's) */
@@ -53,7 +51,6 @@ typedef struct rtr_queue {
     size_t     ram_bytes;    /* cached bytes + entry storage */
     size_t     budget;       /* bytes of cached data allowed */
     size_t     cached_bytes; /* cached data only */
-    uint64_t   seq;
 } rtr_queue_t;
 
 /* Level index of a precedence (Y 0 ... R 4; NONE is handled as R). */
