@@ -494,7 +494,12 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     }
     for (uint32_t i = 0; i < o->n_stations; i++) {
         node_station_opts_t so = {0};
-        node_station_cbs_t  cb = {&L.st[i], false, on_received, on_acked, on_service, on_link};
+        node_station_cbs_t  cb = {.ud = &L.st[i],
+                                  .want_cable = false,
+                                  .received = on_received,
+                                  .acked = on_acked,
+                                  .service = on_service,
+                                  .link = on_link};
         L.st[i].L = &L;
         L.st[i].idx = i;
         L.st[i].net_station = o->stations[i];

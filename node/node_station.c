@@ -1,19 +1,42 @@
 /*
  * node_station.c - a station on libuv (see node_station.h). Handles: one
- * TCP connection at a time, a heartbeat/idle timer, a reconnect timer. The
- * unacknowledged cables live in a slot array indexed by csn % window (the
- * channel window keeps at most 'window' consecutive numbers in flight, and
- * the window divides 10000, so slots never collide).
+ * TCP connection at a time, a heartbeat/idle timer, a reconnect timer and
+ * the operator's timer. The unacknowledged cables live in a slot array
+ * indexed by csn % window (the channel window keeps at most 'window'
+ * consecutive numbers in flight, and the window divides 10000, so slots
+ * never collide).
+ *
+ * Receiving writes the received log (when the station has one) before the
+ * 'received' callback and acknowledges custody on the link right after it.
+ * The operator's acknowledgements are separate: those due later wait in a
+ * FIFO ring (one constant delay, so due times come in receipt order) served
+ * by one timer armed for the head; each is due at the loop time of its
+ * receipt plus delay/speed, computed from that receipt alone (no drift), and
+ * logged at exactly its receipt's sim-time plus the delay. Closing cancels
+ * the ring without a callback. Every callback runs on the loop's thread, in
+ * read_cb or a timer callback; all memory is freed in the last close
+ * callback.
  */
 #include "node_station.h"
 #include "cable_msgpack.h"
 #include "link/link_chan.h"
+#include "node_sections.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ST_READ_SIZE (64 * 1024)
+#define ST_ID_MAX 64
+
+/* A delivery waiting for its operator's acknowledgement. */
+typedef struct opack {
+    char       id[ST_ID_MAX];
+    sim_time_t rx_at;  /* sim-time of the receipt */
+    uint64_t   due_ms; /* loop time (uv_now) at which it is due */
+    int32_t    csn;
+    uint8_t    prec;
+} opack_t;
 
 typedef struct slot {
     char    *bytes;
@@ -28,6 +51,7 @@ struct node_station {
     uv_tcp_t          *tcp;   /* current connection, NULL when none */
     uv_connect_t       creq;
     uv_timer_t         retry, hb;
+    uv_timer_t         opack;   /* the operator's next acknowledgement */
     uv_write_t         wreq;
     node_station_cbs_t cbs;
     char               ri[16];
@@ -52,6 +76,16 @@ struct node_station {
     void (*done)(void *ud);
     void              *done_ud;
     node_station_stats_t st;
+    /* Received log, clock and operator. */
+    rtr_dlog_t           *dlog;   /* borrowed; NULL none */
+    node_station_clock_fn clock;  /* NULL: the wall clock */
+    void                 *clock_ud;
+    double                speed;
+    sim_time_t            op_delay_us; /* 0: every acknowledgement at once */
+    opack_t              *pend;        /* ring, due order */
+    uint32_t              pend_head, pend_n, pend_cap;
+    node_sections_t      *sect;
+    sim_time_t            sect_at;     /* sim-time of the section being added */
 };
 
 static void st_connect(node_station_t *st);
@@ -59,6 +93,36 @@ static void send_again(node_station_t *st);
 static void st_drop(node_station_t *st, const char *why);
 
 static void write_cb(uv_write_t *req, int status);
+
+static sim_time_t st_now(node_station_t *st)
+{
+    return st->clock ? st->clock(st->clock_ud) : (sim_time_t)sim_wall_us();
+}
+
+/* One record of the received log (nothing without a log). The link of a
+ * station is named by its RI, as in its HELLO. */
+static void st_log(node_station_t *st, rtr_dlog_event_t ev, sim_time_t at, const char *id,
+                   cable_prec_t prec, int32_t csn, bool addressee, const char *detail,
+                   int64_t value)
+{
+    rtr_dlog_rec_t r;
+    if (!st->dlog)
+        return;
+    memset(&r, 0, sizeof(r));
+    r.sim_time = at;
+    r.wall_time = sim_wall_us();
+    r.event = ev;
+    r.party = st->ri;
+    r.id = id;
+    r.precedence = prec;
+    r.link = st->ri;
+    r.csn = csn;
+    r.addressee = addressee ? st->ri : NULL;
+    r.detail = detail;
+    r.value = value;
+    /* A write error is sticky in the writer; its owner sees it on close. */
+    (void)rtr_dlog_write(st->dlog, &r);
+}
 
 static void flush(node_station_t *st)
 {
@@ -121,20 +185,166 @@ static void send_cable(node_station_t *st, int csn, bool repeat)
     link_frame_init(&f, LINK_T_CABLE);
     f.csn = csn;
     f.has_at = true;
-    f.at = (sim_time_t)sim_wall_us(); /* a station's clock: real time (speed 1) */
+    f.at = st_now(st);
     f.cable.c = sim_span(s->bytes, s->len);
     f.cable.prec = s->prec;
     f.cable.rpt = repeat;
     put_frame(st, &f);
 }
 
+/* --- the operator --------------------------------------------------- */
+
+/* Operator acknowledgements are only worth scheduling when someone hears
+ * of them. */
+static bool wants_operator(const node_station_t *st)
+{
+    return st->dlog || st->cbs.operator_ack;
+}
+
+static void op_ack_done(node_station_t *st, const char *id, cable_prec_t prec, int32_t csn,
+                        sim_time_t rx_at, sim_time_t delay_us)
+{
+    st->st.operator_acks++;
+    st_log(st, RTR_DLOG_ACKNOWLEDGED, rx_at + delay_us, id, prec, csn, true,
+           delay_us ? "operator" : "operator, at once", delay_us);
+    if (st->cbs.operator_ack)
+        st->cbs.operator_ack(st->cbs.ud, st, id, prec, rx_at, rx_at + delay_us);
+}
+
+static void opack_cb(uv_timer_t *t);
+
+static void opack_arm(node_station_t *st)
+{
+    uint64_t now = uv_now(st->loop), due = st->pend[st->pend_head].due_ms;
+    uv_timer_start(&st->opack, opack_cb, due > now ? due - now : 0, 0);
+}
+
+static void opack_cb(uv_timer_t *t)
+{
+    node_station_t *st = SIM_CONTAINER_OF(t, node_station_t, opack);
+    uint64_t        now = uv_now(st->loop);
+    while (st->pend_n && !st->closing) {
+        opack_t a = st->pend[st->pend_head];
+        if (a.due_ms > now)
+            break;
+        st->pend_head = (st->pend_head + 1) % st->pend_cap;
+        st->pend_n--;
+        op_ack_done(st, a.id, (cable_prec_t)a.prec, a.csn, a.rx_at, st->op_delay_us);
+    }
+    if (st->pend_n && !st->closing)
+        opack_arm(st);
+}
+
+/* FLASH, EMERGENCY COMMAND and NIACT are acknowledged at once (the alert
+ * roster is called whatever the hour); the rest after the operator delay. */
+static void op_ack_schedule(node_station_t *st, const char *id, cable_prec_t prec, bool niact,
+                            int32_t csn, sim_time_t rx_at)
+{
+    opack_t *a;
+    if (!wants_operator(st))
+        return;
+    if (prec >= CABLE_PREC_Z || niact || st->op_delay_us <= 0) {
+        op_ack_done(st, id, prec, csn, rx_at, 0);
+        return;
+    }
+    if (st->pend_n == st->pend_cap) {
+        uint32_t cap = st->pend_cap ? st->pend_cap * 2 : 64;
+        opack_t *v = sim_xmalloc(cap * sizeof(*v));
+        for (uint32_t k = 0; k < st->pend_n; k++)
+            v[k] = st->pend[(st->pend_head + k) % st->pend_cap];
+        free(st->pend);
+        st->pend = v;
+        st->pend_cap = cap;
+        st->pend_head = 0;
+    }
+    a = &st->pend[(st->pend_head + st->pend_n) % st->pend_cap];
+    snprintf(a->id, sizeof(a->id), "%s", id);
+    a->rx_at = rx_at;
+    /* From this receipt alone: delay/speed of wall time, rounded up so that
+     * an acknowledgement is never early. */
+    a->due_ms = uv_now(st->loop) +
+                (uint64_t)((double)st->op_delay_us / st->speed / 1000.0 + 0.999999);
+    a->csn = csn;
+    a->prec = (uint8_t)prec;
+    if (++st->pend_n == 1)
+        opack_arm(st);
+}
+
+/* --- section reassembly ------------------------------------------------ */
+
+static void sect_complete_cb(void *ud, const node_sections_msg_t *m)
+{
+    node_station_t *st = ud;
+    char            detail[48];
+    st->st.reassembled++;
+    snprintf(detail, sizeof(detail), "sections 1-%u complete", (unsigned)m->sections);
+    st_log(st, RTR_DLOG_REASSEMBLED, m->last_at, m->id, m->prec, -1, true, detail,
+           m->last_at - m->first_at);
+}
+
+static void log_missing(node_station_t *st, const node_sections_msg_t *m, sim_time_t at,
+                        const char *why)
+{
+    char text[200];
+    size_t n = node_sections_missing_text(m, text, sizeof(text) - 24);
+    snprintf(text + n, sizeof(text) - n, "%s", why);
+    st_log(st, RTR_DLOG_SECTIONS_MISSING, at, m->id, m->prec, -1, true, text,
+           m->sections - m->got);
+}
+
+static void sect_evicted_cb(void *ud, const node_sections_msg_t *m)
+{
+    node_station_t *st = ud;
+    st->st.evicted++;
+    log_missing(st, m, st->sect_at, " (evicted)");
+}
+
+static void sect_close_cb(void *ud, const node_sections_msg_t *m)
+{
+    node_station_t *st = ud;
+    log_missing(st, m, st->sect_at, " (at close)");
+}
+
 /* --- receiving --------------------------------------------------------- */
+
+/* One delivery of a cable to this station: the received log, section
+ * reassembly, the 'received' callback, then the operator. c is NULL when
+ * the cable was not decoded. */
+static void deliver(node_station_t *st, const link_frame_t *f, const cable_t *c, const char *id,
+                    sim_time_t at, bool dup)
+{
+    cable_prec_t prec = CABLE_PREC_NONE;
+    bool         niact = false;
+    if (f->cable.prec >= CABLE_PREC_R && f->cable.prec <= CABLE_PREC_Y)
+        prec = (cable_prec_t)f->cable.prec;
+    else if (c)
+        prec = cable_precedence(c);
+    if (c)
+        for (uint32_t k = 0; k < c->to.n && !niact; k++)
+            niact = c->to.v[k].niact;
+    if (dup)
+        st->st.duplicates++;
+    else
+        st->st.received++;
+    st_log(st, RTR_DLOG_RECEIVED, at, id, prec, f->csn, false, f->cable.rpt ? "ZDK" : NULL, 0);
+    st_log(st, dup ? RTR_DLOG_DUPLICATE : RTR_DLOG_DELIVERED, at, id, prec, f->csn, true,
+           dup ? "ZFD" : NULL, 0);
+    if (!dup && c && c->sections > 1) {
+        st->sect_at = at;
+        node_sections_add(st->sect, c, prec, at);
+    }
+    if (st->cbs.received)
+        st->cbs.received(st->cbs.ud, st, c, id, f->has_at ? f->at : 0, dup);
+    if (!dup && !st->closing)
+        op_ack_schedule(st, id, prec, niact, f->csn, at);
+}
 
 static void on_cable(node_station_t *st, const link_frame_t *f)
 {
     link_rx_info_t info;
     const char    *err = NULL;
     link_frame_t   ack;
+    sim_time_t     at = st_now(st);
     int            verdict = link_rx_check(&st->chan_rx, f->csn, &info);
     if (verdict == LINK_RX_GAP) {
         link_frame_t svc;
@@ -147,13 +357,14 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
         svc.svc.to = info.to;
         put_frame(st, &svc);
         st->st.gaps++;
+        st_log(st, RTR_DLOG_GAP, at, NULL, CABLE_PREC_NONE, info.from, false, text,
+               (int64_t)info.missing);
     }
-    if (!st->cbs.want_cable && f->cable.id.len && f->cable.id.len < 64) {
+    if (!st->cbs.want_cable && f->cable.id.len && f->cable.id.len < ST_ID_MAX) {
         /* The router names the cable: no need to decode it. The delivery is
          * keyed by the identity text and this station. */
         link_dupkey_t key;
-        char          id[64];
-        bool          dup;
+        char          id[ST_ID_MAX];
         memcpy(id, f->cable.id.p, f->cable.id.len);
         id[f->cable.id.len] = '\0';
         memset(&key, 0, sizeof(key));
@@ -162,13 +373,7 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
         key.section = 1;
         key.dtg = INT64_MIN;
         key.addressee = sim_span_str(st->ri);
-        dup = link_dedup_check(st->dedup, &key) == 1;
-        if (dup)
-            st->st.duplicates++;
-        else
-            st->st.received++;
-        if (st->cbs.received)
-            st->cbs.received(st->cbs.ud, st, NULL, id, f->has_at ? f->at : 0, dup);
+        deliver(st, f, NULL, id, at, link_dedup_check(st->dedup, &key) == 1);
     } else if (cable_msgpack_decode(&st->cable, f->cable.c.p, f->cable.c.len, &err) < 0) {
         link_frame_t svc;
         char         text[160];
@@ -178,11 +383,11 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
         svc.svc.text = sim_span_str(text);
         svc.svc.from = svc.svc.to = f->csn;
         put_frame(st, &svc);
+        st_log(st, RTR_DLOG_SERVICE, at, NULL, CABLE_PREC_NONE, f->csn, false, text, 0);
         return; /* not acknowledged: the router repeats it */
     } else {
         link_dupkey_t key;
-        char          id[64];
-        bool          dup;
+        char          id[ST_ID_MAX];
         if (f->cable.n_ids) {
             /* The copy's format line 2 (the RIs this link serves) travels in
              * the frame; the cable's bytes are the originator's. */
@@ -191,14 +396,8 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
             st->cable.routing_indicators.cap = f->cable.n_ids;
         }
         link_dupkey_of(&key, &st->cable, sim_span_str(st->ri));
-        dup = link_dedup_check(st->dedup, &key) == 1;
         cable_id(&st->cable, id, sizeof(id));
-        if (dup)
-            st->st.duplicates++;
-        else
-            st->st.received++;
-        if (st->cbs.received)
-            st->cbs.received(st->cbs.ud, st, &st->cable, id, f->has_at ? f->at : 0, dup);
+        deliver(st, f, &st->cable, id, at, link_dedup_check(st->dedup, &key) == 1);
     }
     link_frame_init(&ack, LINK_T_ACK);
     ack.csn = f->csn;
@@ -245,6 +444,19 @@ static void send_again(node_station_t *st)
 static void on_svc(node_station_t *st, const link_frame_t *f)
 {
     st->st.services++;
+    if (st->dlog) {
+        char       detail[320], id[ST_ID_MAX];
+        sim_span_t code = f->svc.code_text.len ? f->svc.code_text
+                                               : sim_span_str(link_svc_code_name(f->svc.code)
+                                                                  ? link_svc_code_name(f->svc.code)
+                                                                  : "?");
+        snprintf(detail, sizeof(detail), "%.*s: %.*s", (int)SIM_MIN(code.len, 64u), code.p,
+                 (int)SIM_MIN(f->svc.text.len, 240u), f->svc.text.p ? f->svc.text.p : "");
+        snprintf(id, sizeof(id), "%.*s", (int)SIM_MIN(f->svc.id.len, ST_ID_MAX - 1u),
+                 f->svc.id.p ? f->svc.id.p : "");
+        st_log(st, RTR_DLOG_SERVICE, st_now(st), id[0] ? id : NULL, CABLE_PREC_NONE, f->svc.from,
+               false, detail, 0);
+    }
     if ((f->svc.code == LINK_SVC_GAP || f->svc.code == LINK_SVC_GARBLED ||
          f->svc.code == LINK_SVC_BUSY) &&
         f->svc.from >= 0) {
@@ -341,7 +553,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 static void handle_closed(uv_handle_t *h)
 {
     node_station_t *st = h->data;
-    if (h != (uv_handle_t *)&st->retry && h != (uv_handle_t *)&st->hb)
+    if (h != (uv_handle_t *)&st->retry && h != (uv_handle_t *)&st->hb &&
+        h != (uv_handle_t *)&st->opack)
         free(h);
     if (--st->handles == 0 && st->closing) {
         void (*done)(void *) = st->done;
@@ -358,6 +571,8 @@ static void handle_closed(uv_handle_t *h)
         msgpack_zone_destroy(&st->zone);
         msgpack_sbuffer_destroy(&st->sb);
         cable_destroy(&st->cable);
+        free(st->pend);
+        node_sections_free(st->sect);
         free(st->out);
         free(st->wbuf);
         free(st);
@@ -477,10 +692,20 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
     msgpack_zone_init(&st->zone, 4096);
     msgpack_sbuffer_init(&st->sb);
     cable_init(&st->cable);
+    st->dlog = o->dlog;
+    st->clock = o->clock;
+    st->clock_ud = o->clock_ud;
+    st->speed = o->speed > 0 ? o->speed : 1.0;
+    if (o->operator_delay_s > 0)
+        st->op_delay_us = (sim_time_t)(o->operator_delay_s * (double)SIM_USEC_PER_SEC + 0.5);
+    else if (o->operator_delay_s == 0)
+        st->op_delay_us = 60 * SIM_USEC_PER_SEC;
+    st->sect = node_sections_new(o->max_open_messages, sect_complete_cb, sect_evicted_cb, st);
     uv_timer_init(loop, &st->retry);
     uv_timer_init(loop, &st->hb);
-    st->retry.data = st->hb.data = st;
-    st->handles = 2;
+    uv_timer_init(loop, &st->opack);
+    st->retry.data = st->hb.data = st->opack.data = st;
+    st->handles = 3;
     uv_timer_start(&st->hb, hb_cb, st->hb_ms, st->hb_ms);
     st_connect(st);
     return st;
@@ -547,15 +772,58 @@ void node_station_close(node_station_t *st, void (*done)(void *ud), void *ud)
     st->closing = true;
     st->done = done;
     st->done_ud = ud;
+    /* The received log keeps what never completed; pending operator
+     * acknowledgements are dropped unannounced. */
+    if (st->dlog && node_sections_open(st->sect)) {
+        st->sect_at = st_now(st);
+        node_sections_each(st->sect, sect_close_cb, st);
+    }
     if (st->tcp) {
         uv_close((uv_handle_t *)st->tcp, handle_closed);
         st->tcp = NULL;
     }
     uv_close((uv_handle_t *)&st->retry, handle_closed);
     uv_close((uv_handle_t *)&st->hb, handle_closed);
+    uv_close((uv_handle_t *)&st->opack, handle_closed);
 }
 
 void node_station_stats(const node_station_t *st, node_station_stats_t *out)
 {
     *out = st->st;
+}
+
+typedef struct missing_ctx {
+    node_station_t         *st;
+    node_station_missing_cb cb;
+    void                   *ud;
+    uint16_t               *buf;
+    uint32_t                cap;
+} missing_ctx_t;
+
+static void missing_each_cb(void *ud, const node_sections_msg_t *m)
+{
+    missing_ctx_t *x = ud;
+    uint32_t       n;
+    if (x->cap < m->sections) {
+        x->cap = m->sections;
+        x->buf = sim_xrealloc(x->buf, x->cap * sizeof(*x->buf));
+    }
+    n = node_sections_missing(m, x->buf, x->cap);
+    x->cb(x->ud, x->st, m->id, m->sections, x->buf, n);
+}
+
+uint32_t node_station_missing_sections(node_station_t *st, node_station_missing_cb cb, void *ud)
+{
+    missing_ctx_t x = {st, cb, ud, NULL, 0};
+    uint32_t      n;
+    if (!cb)
+        return node_sections_open(st->sect);
+    n = node_sections_each(st->sect, missing_each_cb, &x);
+    free(x.buf);
+    return n;
+}
+
+uint32_t node_station_pending_acks(const node_station_t *st)
+{
+    return st->pend_n;
 }

@@ -12,8 +12,20 @@
  * Receiving: channel continuity is checked (a gap gets a service message
  * asking for a repeat), a repeated delivery (identity + this station) is
  * suppressed and reported as a duplicate (ZFD), and every cable is
- * acknowledged once the 'received' callback has taken it (the station's
- * received log).
+ * acknowledged on the link once the 'received' callback has taken it (the
+ * station's received log). The link acknowledgement (custody) is immediate,
+ * so a router's window never waits for a slow operator.
+ *
+ * The received log (optional, an rtr_dlog_t shared by the stations of a
+ * host, each record naming its station as party): per cable 'received', then
+ * 'delivered' to this station's RI or 'duplicate-suppressed' (ZFD); 'gap'
+ * when channel continuity breaks; 'service-message' for service messages;
+ * 'acknowledged' when the operator acknowledges a delivery (FLASH, EMERGENCY
+ * COMMAND and NIACT at once, the rest after operator_delay_s of sim-time,
+ * the delay in the record's value); 'reassembled' when the last section of
+ * a multi-section message is in; 'sections-missing' for a message evicted
+ * from the bounded reassembly set or still incomplete at close. Records
+ * carry the station's sim-time (opts.clock).
  *
  * Many stations share one loop; each is a few kilobytes plus its buffers.
  */
@@ -24,6 +36,7 @@
 
 #include "cable.h"
 #include "link/link_frame.h"
+#include "rtr_dlog.h"
 #include "sim_sched.h"
 
 typedef struct node_station node_station_t;
@@ -44,7 +57,16 @@ typedef struct node_station_cbs {
     void (*service)(void *ud, node_station_t *st, const link_frame_t *f);
     /* The link came up (HELLO exchanged) or went down. */
     void (*link)(void *ud, node_station_t *st, bool up);
+    /* The operator acknowledged the delivery of cable 'id' (borrowed for the
+     * call), received at sim-time 'received_at', at 'acked_at' (received_at
+     * plus the operator delay, or received_at for FLASH, EMERGENCY COMMAND
+     * and NIACT). Never called after node_station_close. */
+    void (*operator_ack)(void *ud, node_station_t *st, const char *id, cable_prec_t prec,
+                         sim_time_t received_at, sim_time_t acked_at);
 } node_station_cbs_t;
+
+/* The station's sim-time clock (see node_station_opts_t.clock). */
+typedef sim_time_t (*node_station_clock_fn)(void *clock_ud);
 
 typedef struct node_station_opts {
     const char *ri;           /* this station's routing indicator */
@@ -53,6 +75,22 @@ typedef struct node_station_opts {
     uint32_t    window;       /* unacknowledged cables (default 100; divides 10000) */
     uint32_t    heartbeat_ms; /* default 2000 */
     uint32_t    dedup;        /* deliveries remembered for ZFD (default 65536) */
+    /* The received log (borrowed; must outlive the station; NULL: none).
+     * The station writes to it but never flushes or closes it. */
+    rtr_dlog_t *dlog;
+    /* Sim-time of the station (µs since 1970); NULL: the wall clock. Read at
+     * each receipt and for the "at" of frames it sends. */
+    node_station_clock_fn clock;
+    void                 *clock_ud;
+    /* Sim seconds per wall second, for operator delays (default 1). */
+    double speed;
+    /* Operator delay for ROUTINE, PRIORITY and IMMEDIATE deliveries, sim
+     * seconds: 0 means the default 60, a negative value none (at once).
+     * Operator acknowledgements are only scheduled when there is a received
+     * log or an operator_ack callback to tell them to. */
+    double operator_delay_s;
+    /* Incomplete multi-section messages tracked (default 256). */
+    uint32_t max_open_messages;
 } node_station_opts_t;
 
 /* node_station_new - returns an owned station that connects at once and
@@ -79,7 +117,27 @@ void node_station_close(node_station_t *st, void (*done)(void *ud), void *ud);
 
 typedef struct node_station_stats {
     uint64_t sent, resent, acked, received, duplicates, gaps, services, connects;
+    uint64_t operator_acks;   /* deliveries the operator acknowledged */
+    uint64_t reassembled;     /* multi-section messages completed */
+    uint64_t evicted;         /* incomplete messages pushed out of the bounded set */
 } node_station_stats_t;
 void node_station_stats(const node_station_t *st, node_station_stats_t *out);
+
+/* One incomplete message, for node_station_missing_sections: its identity
+ * ("RUCNDT#0352 071302Z MAY 07", without section), its m, and the section
+ * numbers that never arrived, ascending (all borrowed for the call). */
+typedef void (*node_station_missing_cb)(void *ud, node_station_t *st, const char *msg_id,
+                                        uint16_t sections, const uint16_t *missing,
+                                        uint32_t n_missing);
+/* node_station_missing_sections - calls cb (may be NULL) for every
+ * multi-section message of which some sections arrived and others not,
+ * oldest first; returns their number. Reporting changes nothing: they stay
+ * open (a later section may still complete them). Sections that never came
+ * are not losses of the network: a corpus may have kept only section 01. */
+uint32_t node_station_missing_sections(node_station_t *st, node_station_missing_cb cb, void *ud);
+
+/* node_station_pending_acks - deliveries waiting for their operator's
+ * acknowledgement. */
+uint32_t node_station_pending_acks(const node_station_t *st);
 
 #endif

@@ -37,7 +37,9 @@
     X(GAP, "gap")                                                                                  \
     X(HELD, "held")                                                                                \
     X(RELEASED, "released")                                                                        \
-    X(RESTORED, "restored")
+    X(RESTORED, "restored")                                                                        \
+    X(REASSEMBLED, "reassembled")                                                                  \
+    X(SECTIONS_MISSING, "sections-missing")
 
 typedef enum rtr_dlog_event {
 #define RTR_DLOG_ENUM(name, word) RTR_DLOG_##name,
