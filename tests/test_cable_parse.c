@@ -533,6 +533,25 @@ static void test_huge_line_and_crlf(void **state)
     free(crlf);
 }
 
+/* Many blank lines between the FM line and the address lines: the heading
+ * still reads right (the blank run is read once, not once per line). */
+static void test_blank_run_in_heading(void **state)
+{
+    const char *fm = strstr(canonical, "TO RUEHC");
+    size_t      head = (size_t)(fm - canonical), n = 200000, rest = strlen(fm);
+    char       *t = malloc(head + n + rest);
+    (void)state;
+    memcpy(t, canonical, head);
+    memset(t + head, '\n', n);
+    memcpy(t + head + n, fm, rest);
+    assert_int_equal(parse(t, head + n + rest, false), 0);
+    assert_int_equal(c.to.n, 1);
+    assert_int_equal(c.info.n, 1);
+    expect("header-blank-line", 7, 1, CABLE_SEV_WARNING);
+    assert_span(c.signature, "SMITH");
+    free(t);
+}
+
 static void test_explain_every_rule(void **state)
 {
     (void)state;
@@ -561,6 +580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_and_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heading_cut_at_every_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_line_and_crlf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blank_run_in_heading, setup, teardown),
         cmocka_unit_test(test_explain_every_rule),
     };
     return cmocka_run_group_tests_name("cable_parse", tests, NULL, NULL);
