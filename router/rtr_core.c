@@ -1093,6 +1093,74 @@ rtr_port_t *rtr_core_port_for(rtr_core_t *c, link_role_t role, sim_span_t name)
     return NULL;
 }
 
+/* --- spilled queues ------------------------------------------------------- */
+
+/* Beyond this many queue entries in RAM per link (a quarter of the link's
+ * budget's worth), further copies stay in the journal: the queue keeps a
+ * count and a cursor per level and reads them back in order. Copies spilled
+ * were never transmitted, so every copy for this link and level from the
+ * cursor on is owed. */
+#define CORE_ENTRY_BYTES 256
+
+typedef struct refill_ctx {
+    rtr_core_t  *c;
+    rtr_port_t  *p;
+    rtr_queue_t *q;
+    int          level;
+    uint64_t     want, got;
+    rtr_jid_t    cursor;
+} refill_ctx_t;
+
+static int refill_cb(void *ud, const rtr_journal_rec_t *r)
+{
+    refill_ctx_t  *x = ud;
+    msgpack_zone   zone;
+    msgpack_object obj;
+    accept_view_t  v;
+    x->cursor = rtr_journal_next_id(r);
+    if (r->type != RTR_JREC_ACCEPT)
+        return 0;
+    msgpack_zone_init(&zone, 2048);
+    if (msgpack_unpack(r->payload, r->len, NULL, &zone, &obj) == MSGPACK_UNPACK_SUCCESS &&
+        view_accept(&obj, &v) == 0) {
+        for (uint32_t k = 0; k < v.links->via.array.size; k++) {
+            const msgpack_object *fl2;
+            cable_prec_t          prec;
+            rtr_qent_t            e;
+            if (!sim_span_eq_str(obj_span(&v.links->via.array.ptr[k]), x->p->name) ||
+                view_copy(&v, k, &prec, &fl2) < 0 || rtr_level(prec) != x->level)
+                continue;
+            memset(&e, 0, sizeof(e));
+            e.rec = r->id;
+            e.prec = (uint8_t)prec;
+            e.tag = k;
+            e.csn = -1;
+            rtr_queue_refilled(x->q, &e);
+            x->got++;
+        }
+    }
+    msgpack_zone_destroy(&zone);
+    return x->got >= x->want ? 1 : 0;
+}
+
+static uint64_t core_refill(void *ud, rtr_queue_t *q, int level, uint64_t *cursor, uint64_t want)
+{
+    rtr_port_t  *p = ud;
+    refill_ctx_t x = {p->core, p, q, level, want, 0, *cursor};
+    rtr_journal_scan_from(p->core->journal, *cursor, refill_cb, &x);
+    *cursor = x.cursor;
+    return x.got;
+}
+
+static void enable_spill(rtr_core_t *c)
+{
+    for (uint32_t i = 0; i < c->n_ports; i++) {
+        rtr_port_t *p = &c->ports[i];
+        size_t      max = SIM_MAX(p->tx.q.budget / CORE_ENTRY_BYTES, (size_t)1024);
+        rtr_queue_set_spill(&p->tx.q, max, core_refill, p);
+    }
+}
+
 /* --- recovery -------------------------------------------------------------- */
 
 static int port_index_by_name(rtr_core_t *c, sim_span_t name)
@@ -1257,6 +1325,10 @@ int rtr_core_recover(rtr_core_t *c, size_t *restored, char *err, size_t errlen)
     free(s.v);
     free(s.index.v);
     *restored = n_restored;
+    /* Restored copies are all in RAM (some may have been delivered before
+     * the crash, so the journal from a cursor would not tell them apart);
+     * copies accepted from now on spill beyond the budget. */
+    enable_spill(c);
     return rc;
 }
 

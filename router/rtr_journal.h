@@ -241,6 +241,15 @@ typedef int (*rtr_journal_scan_cb)(void *ud, const rtr_journal_rec_t *rec);
  * no longer matches its CRC). */
 int rtr_journal_scan(rtr_journal_t *j, rtr_journal_scan_cb cb, void *ud);
 
+/* rtr_journal_scan_from - like rtr_journal_scan, from record 'from' (or the
+ * first record after it) on, over what is already written: allowed while a
+ * batch is in flight (which writes beyond it). For a queue that keeps only a
+ * cursor for the cables beyond its RAM budget and reads them back in order.
+ * Returns 0, cb's non-zero value, -EBADMSG or -errno. */
+int rtr_journal_scan_from(rtr_journal_t *j, rtr_jid_t from, rtr_journal_scan_cb cb, void *ud);
+/* Where the record after 'rec' starts (a cursor for rtr_journal_scan_from). */
+rtr_jid_t rtr_journal_next_id(const rtr_journal_rec_t *rec);
+
 /* ---- appending and group commit ------------------------------------------- */
 
 /* rtr_journal_append - copy a record (type, ref, payload[0..len), borrowed)

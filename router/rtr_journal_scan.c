@@ -513,3 +513,65 @@ int rtr_journal_scan(rtr_journal_t *j, rtr_journal_scan_cb cb, void *ud)
     }
     return 0;
 }
+
+/* ---- reading forward from a record ----------------------------------------- */
+
+int rtr_journal_scan_from(rtr_journal_t *j, rtr_jid_t from, rtr_journal_scan_cb cb, void *ud)
+{
+    for (uint32_t i = 0; i < j->n_segs; i++) {
+        rtr__jseg_t *s = &j->segs[i];
+        rtr__jwin_t  w;
+        uint64_t     pos;
+        int          rc = 0;
+
+        if (s->no < RTR_JID_SEG(from) || !s->on_disk || s->written <= RTR__JSEG_HDR || s->fd < 0)
+            continue;
+        pos = (s->no == RTR_JID_SEG(from) && RTR_JID_OFF(from) > RTR__JSEG_HDR)
+                  ? RTR_JID_OFF(from)
+                  : RTR__JSEG_HDR;
+        memset(&w, 0, sizeof(w));
+        w.io = j->io;
+        w.fd = s->fd;
+        w.end = s->written; /* what a batch in flight writes lies beyond it */
+        w.cap = RTR__JCHUNK;
+        w.buf = sim_xmalloc(w.cap);
+        while (pos + RTR__JREC_HDR <= w.end) {
+            const unsigned char *h = win_get(&w, pos, RTR__JREC_HDR, &rc);
+            rtr_journal_rec_t    rec;
+            uint32_t             len, crc;
+            if (!h) {
+                rc = rc < 0 ? rc : -EBADMSG;
+                break;
+            }
+            len = rtr__get32(h);
+            crc = rtr__get32(h + 4);
+            rec.type = h[8];
+            rec.ref = rtr__get64(h + 9);
+            if (rec.type == 0 || len > RTR_JOURNAL_RECORD_MAX ||
+                len > w.end - pos - RTR__JREC_HDR) {
+                rc = -EBADMSG;
+                break;
+            }
+            h = win_get(&w, pos, RTR__JREC_HDR + len, &rc);
+            if (!h || rtr__jrec_crc(h, h + RTR__JREC_HDR, len) != crc) {
+                rc = rc < 0 ? rc : -EBADMSG;
+                break;
+            }
+            rec.id = RTR_JID(s->no, pos);
+            rec.payload = h + RTR__JREC_HDR;
+            rec.len = len;
+            pos += RTR__JREC_HDR + len;
+            if (rec.type <= RTR_JREC_KNOWN_MAX && (rc = cb(ud, &rec)) != 0)
+                break;
+        }
+        free(w.buf);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+rtr_jid_t rtr_journal_next_id(const rtr_journal_rec_t *rec)
+{
+    return RTR_JID(RTR_JID_SEG(rec->id), RTR_JID_OFF(rec->id) + RTR__JREC_HDR + rec->len);
+}

@@ -61,9 +61,10 @@ static void admit(rtr_queue_t *q, rtr_qent_t *e)
     for (int l = 0; l < RTR_LEVELS; l++)
         q->ram_bytes += q->level[l].cap * sizeof(rtr_qent_t);
     q->n++;
+    q->ram_n++;
 }
 
-void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e)
+static void ring_append(rtr_queue_t *q, rtr_qent_t *e)
 {
     rtr_ring_t *r = &q->level[rtr_level((cable_prec_t)e->prec)];
     if (r->n == r->cap)
@@ -71,6 +72,51 @@ void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e)
     r->v[(r->head + r->n) % r->cap] = *e;
     r->n++;
     admit(q, &r->v[(r->head + r->n - 1) % r->cap]);
+}
+
+void rtr_queue_set_spill(rtr_queue_t *q, size_t max_entries, rtr_queue_refill_fn fn, void *ud)
+{
+    q->max_ram_n = max_entries;
+    q->refill = fn;
+    q->refill_ud = ud;
+}
+
+void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e)
+{
+    rtr_ring_t *r = &q->level[rtr_level((cable_prec_t)e->prec)];
+    if (q->refill && q->max_ram_n && (r->spilled || q->ram_n >= q->max_ram_n)) {
+        if (!r->spilled)
+            r->cursor = e->rec;
+        r->spilled++;
+        q->n++;
+        free(e->data);
+        e->data = NULL;
+        return;
+    }
+    ring_append(q, e);
+}
+
+void rtr_queue_refilled(rtr_queue_t *q, rtr_qent_t *e)
+{
+    ring_append(q, e);
+}
+
+/* Bring spilled entries of level l back into RAM when its ring is empty. */
+static void refill_level(rtr_queue_t *q, int l)
+{
+    rtr_ring_t *r = &q->level[l];
+    uint64_t    want, got;
+    if (r->n || !r->spilled || !q->refill)
+        return;
+    want = SIM_MAX((uint64_t)1, SIM_MIN(r->spilled, (uint64_t)(q->max_ram_n / 2 + 1)));
+    q->n -= r->spilled; /* refilled entries are counted again as they come */
+    got = q->refill(q->refill_ud, q, l, &r->cursor, want);
+    if (got > r->spilled)
+        sim_panic("%s: refilled more than was spilled", __func__);
+    r->spilled -= got;
+    if (!got)
+        r->spilled = 0; /* the journal has none left: do not ask again */
+    q->n += r->spilled;
 }
 
 void rtr_queue_push_head(rtr_queue_t *q, rtr_qent_t *e)
@@ -88,12 +134,14 @@ bool rtr_queue_pop(rtr_queue_t *q, rtr_qent_t *out)
 {
     for (int l = 0; l < RTR_LEVELS; l++) {
         rtr_ring_t *r = &q->level[l];
+        refill_level(q, l);
         if (!r->n)
             continue;
         *out = r->v[r->head];
         r->head = (r->head + 1) % r->cap;
         r->n--;
         q->n--;
+        q->ram_n--;
         if (out->data)
             q->cached_bytes -= out->bytes;
         return true;
@@ -106,14 +154,14 @@ cable_prec_t rtr_queue_top(const rtr_queue_t *q)
     static const cable_prec_t by_level[RTR_LEVELS] = {CABLE_PREC_Y, CABLE_PREC_Z, CABLE_PREC_O,
                                                       CABLE_PREC_P, CABLE_PREC_R};
     for (int l = 0; l < RTR_LEVELS; l++)
-        if (q->level[l].n)
+        if (q->level[l].n || q->level[l].spilled)
             return by_level[l];
     return CABLE_PREC_NONE;
 }
 
 size_t rtr_queue_level_count(const rtr_queue_t *q, int level)
 {
-    return level >= 0 && level < RTR_LEVELS ? q->level[level].n : 0;
+    return level >= 0 && level < RTR_LEVELS ? q->level[level].n + q->level[level].spilled : 0;
 }
 
 /* --- the transmitter ----------------------------------------------------- */

@@ -43,15 +43,29 @@ typedef struct rtr_qent {
 typedef struct rtr_ring {
     rtr_qent_t *v;
     uint32_t    head, n, cap;
+    uint64_t    spilled; /* entries after these, kept only in the journal */
+    uint64_t    cursor;  /* where the first of them is found (journal id) */
 } rtr_ring_t;
 
-typedef struct rtr_queue {
+typedef struct rtr_queue rtr_queue_t;
+
+/* Reads spilled entries of 'level' back (in order) from 'cursor' on,
+ * appending at most 'want' of them with rtr_queue_refilled() and moving
+ * the cursor past them. Returns how many it appended. */
+typedef uint64_t (*rtr_queue_refill_fn)(void *ud, rtr_queue_t *q, int level, uint64_t *cursor,
+                                        uint64_t want);
+
+struct rtr_queue {
     rtr_ring_t level[RTR_LEVELS];
-    size_t     n;            /* entries */
+    size_t     n;            /* entries, spilled ones included */
+    size_t     ram_n;        /* entries in RAM */
+    size_t     max_ram_n;    /* beyond it new entries spill (0: never) */
+    rtr_queue_refill_fn refill; /* NULL: never spill */
+    void      *refill_ud;
     size_t     ram_bytes;    /* cached bytes + entry storage */
     size_t     budget;       /* bytes of cached data allowed */
     size_t     cached_bytes; /* cached data only */
-} rtr_queue_t;
+};
 
 /* Level index of a precedence (Y 0 ... R 4; NONE is handled as R). */
 int rtr_level(cable_prec_t p);
@@ -59,8 +73,15 @@ int rtr_level(cable_prec_t p);
 void rtr_queue_init(rtr_queue_t *q, size_t budget_bytes);
 void rtr_queue_destroy(rtr_queue_t *q);
 /* rtr_queue_push - append e at its level; takes e->data (it may be freed
- * here when over budget: the entry is then spilled). */
+ * here when over budget: the entry is then spilled). With a refill function
+ * set and max_ram_n entries already in RAM (or older entries of the level
+ * spilled), only a count is kept: the entry lives in the journal, where the
+ * refill function finds it again, in order. */
 void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e);
+/* Spilling: entries beyond 'max_entries' in RAM stay in the journal. */
+void rtr_queue_set_spill(rtr_queue_t *q, size_t max_entries, rtr_queue_refill_fn fn, void *ud);
+/* For a refill function: append an entry read back (no spill check). */
+void rtr_queue_refilled(rtr_queue_t *q, rtr_qent_t *e);
 /* rtr_queue_push_head - put e back at the head of its level (preempted, or
  * not acknowledged before a disconnect); takes e->data likewise. */
 void rtr_queue_push_head(rtr_queue_t *q, rtr_qent_t *e);

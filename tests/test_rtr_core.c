@@ -36,7 +36,7 @@ typedef struct sent {
     int32_t      from, to;
 } sent_t;
 
-static sent_t  out[512];
+static sent_t  out[16384];
 static int     n_out;
 static int     want_flush, closed;
 static char    dir[] = "/tmp/cablesim-core-XXXXXX";
@@ -48,7 +48,7 @@ static int io_send(void *ud, rtr_port_t *p, const char *buf, size_t len)
     const char  *err;
     sent_t      *s = &out[n_out++];
     (void)ud;
-    assert_true(n_out < 512);
+    assert_true(n_out < 16384);
     msgpack_zone_init(&z, 1024);
     assert_int_equal(link_frame_decode(buf + 4, len - 4, &f, &z, &err), 0);
     memset(s, 0, sizeof(*s));
@@ -428,6 +428,62 @@ static void test_processing_time(void **state)
     close_core(x);
 }
 
+/* A station that is away: beyond the link's RAM budget the copies stay in
+ * the journal (a count and a cursor), and come back in order, each once,
+ * when it returns. */
+static void test_spill_to_journal_and_back(void **state)
+{
+    fixture_t   *x = *state;
+    net_errors_t errs = {0};
+    static const char yaml[] = "routers:\n"
+                               "  - {name: hub, listen: 127.0.0.1:47990}\n"
+                               "links:\n"
+                               "  defaults: {bps: 9600, latency_ms: 100, ram_budget_mib: 1}\n"
+                               "stations:\n"
+                               "  - {ri: RUEHAA, pla: AMEMBASSY ALPHA, router: hub}\n"
+                               "  - {ri: RUEHBB, pla: AMEMBASSY BRAVO, router: hub}\n";
+    enum { N = 9000 };
+    char            *mp;
+    size_t           len;
+    int              next = 1, got = 0;
+    rtr_core_stats_t st;
+    net_free(x->net);
+    x->net = net_load_mem("core", yaml, sizeof(yaml) - 1, &errs);
+    assert_non_null(x->net);
+    open_core(x, true);
+    rtr_core_attach(x->core, x->a, &x->conn, -1);
+    for (int i = 1; i <= N; i++) {
+        make_cable(&mp, &len, "RUEHAA", i, "RUEHBB", "AMEMBASSY BRAVO", CABLE_PREC_R, 300);
+        frame_in(x, x->a, mp, len, (i - 1) % 10000);
+        free(mp);
+        if (i % 500 == 0)
+            make_durable(x);
+    }
+    make_durable(x);
+    rtr_core_stats(x->core, &st);
+    assert_int_equal(st.queued_now, N);
+    assert_true(x->b->tx.q.level[4].spilled > 0); /* most of them only in the journal */
+    assert_true(x->b->tx.q.ram_n <= 4096); /* 1 MiB of budget / 256 bytes an entry */
+    assert_int_equal(x->b->tx.q.ram_n + x->b->tx.q.level[4].spilled, N);
+    n_out = 0;
+    rtr_core_attach(x->core, x->b, &x->conn, -1);
+    for (int i = 0; i < n_out; i++) {
+        int serial;
+        if (out[i].type != LINK_T_CABLE || out[i].port != x->b->idx)
+            continue;
+        assert_int_equal(sscanf(out[i].id, "RUEHAA#%d", &serial), 1);
+        assert_int_equal(serial, next); /* in order, none twice */
+        next++;
+        got++;
+        ack_in(x, x->b, out[i].csn); /* may send more: they land behind */
+    }
+    assert_int_equal(got, N);
+    rtr_core_stats(x->core, &st);
+    assert_int_equal(st.pending_cables, 0);
+    assert_int_equal(st.queued_now, 0);
+    close_core(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_service_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_and_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processing_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spill_to_journal_and_back, setup, teardown),
     };
     return cmocka_run_group_tests_name("rtr_core", tests, NULL, NULL);
 }
