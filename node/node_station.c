@@ -260,10 +260,11 @@ static void op_ack_schedule(node_station_t *st, const char *id, cable_prec_t pre
     a = &st->pend[(st->pend_head + st->pend_n) % st->pend_cap];
     snprintf(a->id, sizeof(a->id), "%s", id);
     a->rx_at = rx_at;
-    /* From this receipt alone: delay/speed of wall time, rounded up so that
-     * an acknowledgement is never early. */
-    a->due_ms = uv_now(st->loop) +
-                (uint64_t)((double)st->op_delay_us / st->speed / 1000.0 + 0.999999);
+    /* From this receipt alone: delay/speed of wall time after the monotonic
+     * clock's now (not the loop's cached time, which may lag), rounded up
+     * to the loop's milliseconds so that an acknowledgement is never early. */
+    a->due_ms = (uv_hrtime() + (uint64_t)((double)st->op_delay_us * 1000.0 / st->speed) +
+                 999999u) / 1000000u;
     a->csn = csn;
     a->prec = (uint8_t)prec;
     if (++st->pend_n == 1)
