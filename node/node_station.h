@@ -21,7 +21,8 @@
  * 'delivered' to this station's RI or 'duplicate-suppressed' (ZFD); 'gap'
  * when channel continuity breaks; 'service-message' for service messages;
  * 'acknowledged' when the operator acknowledges a delivery (FLASH, EMERGENCY
- * COMMAND and NIACT at once, the rest after operator_delay_s of sim-time,
+ * COMMAND and NIACT - a TO line of the cable marked NIACT - at once, the
+ * rest after operator_delay_s of sim-time,
  * the delay in the record's value); 'reassembled' when the last section of
  * a multi-section message is in; 'sections-missing' for a message evicted
  * from the bounded reassembly set or still incomplete at close. Records
@@ -89,7 +90,9 @@ typedef struct node_station_opts {
      * Operator acknowledgements are only scheduled when there is a received
      * log or an operator_ack callback to tell them to. */
     double operator_delay_s;
-    /* Incomplete multi-section messages tracked (default 256). */
+    /* Incomplete multi-section messages tracked (default 256). Reassembly
+     * needs the decoded cable: a station without want_cable that is given
+     * only identities tracks no sections. */
     uint32_t max_open_messages;
 } node_station_opts_t;
 

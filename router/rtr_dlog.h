@@ -2,7 +2,8 @@
  * rtr_dlog.h - the delivery log: one record per event of a cable's life at
  * one party (router or station): accepted, routed, queued, transmit-start,
  * preempted, delivered, acknowledged, undeliverable, exempted,
- * duplicate-suppressed, service message, ... with its sim-time and
+ * duplicate-suppressed, service message, reassembled (a multi-section
+ * message complete), sections-missing, ... with its sim-time and
  * wall-time, the cable's identity, precedence, link and channel sequence
  * number. It is the observation record (tracer actions, reports, exports):
  * written buffered, without fsync (the journal is the durable one).
