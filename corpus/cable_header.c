@@ -139,6 +139,14 @@ static void parse_de(cable__ctx_t *x, const cable__line_t *l)
                      "unexpected '%.*s' after the time of file", (int)SIM_MIN(t.len, 40u), t.p);
 }
 
+/* ZNR or ZNY, then a blank or the end of the line ("ZNYUEHC" is no
+ * security warning: it reads as a routing indicator). */
+static bool is_fl4_line(const cable__line_t *l)
+{
+    return (cable__starts(l, "ZNR") || cable__starts(l, "ZNY")) &&
+           (l->len == 3 || cable__blank((unsigned char)l->p[3]));
+}
+
 static void parse_fl4(cable__ctx_t *x, const cable__line_t *l)
 {
     cable_t    *c = x->c;
@@ -375,7 +383,7 @@ int cable__parse_header(cable__ctx_t *x, const char *start, uint32_t no, const c
             parse_de(x, &l);
             stage = ST_DE;
             seen |= 1 << ST_DE;
-        } else if (stage < ST_FL4 && (cable__starts(&l, "ZNR") || cable__starts(&l, "ZNY"))) {
+        } else if (stage < ST_FL4 && is_fl4_line(&l)) {
             parse_fl4(x, &l);
             stage = ST_FL4;
             seen |= 1 << ST_FL4;
