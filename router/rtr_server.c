@@ -65,6 +65,8 @@ struct rtr_server {
         size_t   head, len, cap; /* frames in [head, len) */
     } staged[5];
     size_t              n_staged;
+    sim_span_t         *ids; /* scratch for unstage_frame */
+    uint32_t            ids_cap;
     uv_idle_t           idle; /* keeps the loop turning while cables are staged */
     /* trunks this router dials */
     struct dialer      *dialers;
@@ -331,24 +333,77 @@ static void start_flush(rtr_server_t *s)
 }
 
 /* Staged frame: [conn_t *][u32 len][payload]. */
-static void stage(rtr_server_t *s, conn_t *c, int prec, const char *payload, size_t len)
+/* Staged frame: [conn_t *][u32 len][len bytes: i32 csn, u16 n_ids, each id
+ * as u16 length + bytes, then the cable's bytes] -- what the core takes from
+ * a CABLE frame, so the frame is decoded once, when it arrives. */
+static void stage(rtr_server_t *s, conn_t *c, const link_frame_t *f)
 {
+    int            prec = f->cable.prec ? f->cable.prec : CABLE_PREC_R;
     struct staged *st = &s->staged[rtr_level((cable_prec_t)prec)];
-    size_t         need = sizeof(conn_t *) + sizeof(uint32_t) + len;
-    uint32_t       l32 = (uint32_t)len;
+    size_t         body = sizeof(int32_t) + sizeof(uint16_t) + f->cable.c.len, need, o;
+    uint16_t       n_ids = (uint16_t)SIM_MIN(f->cable.n_ids, 65535u);
+    uint32_t       l32;
+    int32_t        csn = f->csn;
+    for (uint32_t i = 0; i < n_ids; i++)
+        body += sizeof(uint16_t) + SIM_MIN(f->cable.ids[i].len, 65535u);
+    need = sizeof(conn_t *) + sizeof(uint32_t) + body;
     if (st->len + need > st->cap) {
         st->cap = SIM_MAX(st->cap * 2, st->len + need + 65536);
         st->buf = sim_xrealloc(st->buf, st->cap);
     }
-    memcpy(st->buf + st->len, &c, sizeof(c));
-    memcpy(st->buf + st->len + sizeof(c), &l32, sizeof(l32));
-    memcpy(st->buf + st->len + sizeof(c) + sizeof(l32), payload, len);
+    l32 = (uint32_t)body;
+    o = st->len;
+    memcpy(st->buf + o, &c, sizeof(c));
+    o += sizeof(c);
+    memcpy(st->buf + o, &l32, sizeof(l32));
+    o += sizeof(l32);
+    memcpy(st->buf + o, &csn, sizeof(csn));
+    o += sizeof(csn);
+    memcpy(st->buf + o, &n_ids, sizeof(n_ids));
+    o += sizeof(n_ids);
+    for (uint32_t i = 0; i < n_ids; i++) {
+        uint16_t il = (uint16_t)SIM_MIN(f->cable.ids[i].len, 65535u);
+        memcpy(st->buf + o, &il, sizeof(il));
+        o += sizeof(il);
+        memcpy(st->buf + o, f->cable.ids[i].p, il);
+        o += il;
+    }
+    memcpy(st->buf + o, f->cable.c.p, f->cable.c.len);
     st->len += need;
     s->n_staged++;
     if (++c->staged >= SRV_STAGED_PER_CONN && !c->read_stopped) {
         c->read_stopped = true;
         uv_read_stop((uv_stream_t *)&c->tcp);
     }
+}
+
+/* Rebuilds the CABLE frame of a staged entry (spans into the staging
+ * buffer; ids into s->ids, valid until the next call). */
+static void unstage_frame(rtr_server_t *s, const char *p, uint32_t len, link_frame_t *f)
+{
+    const char *e = p + len;
+    int32_t     csn;
+    uint16_t    n_ids;
+    link_frame_init(f, LINK_T_CABLE);
+    memcpy(&csn, p, sizeof(csn));
+    p += sizeof(csn);
+    memcpy(&n_ids, p, sizeof(n_ids));
+    p += sizeof(n_ids);
+    if (n_ids > s->ids_cap) {
+        s->ids_cap = n_ids;
+        s->ids = sim_xrealloc(s->ids, s->ids_cap * sizeof(*s->ids));
+    }
+    for (uint16_t i = 0; i < n_ids; i++) {
+        uint16_t il;
+        memcpy(&il, p, sizeof(il));
+        p += sizeof(il);
+        s->ids[i] = sim_span(p, il);
+        p += il;
+    }
+    f->csn = csn;
+    f->cable.ids = n_ids ? s->ids : NULL;
+    f->cable.n_ids = n_ids;
+    f->cable.c = sim_span(p, (size_t)(e - p));
 }
 
 static void idle_cb(uv_idle_t *h)
@@ -365,18 +420,15 @@ static void idle_cb(uv_idle_t *h)
 
 static void take_staged(rtr_server_t *s)
 {
-    msgpack_zone zone;
-    unsigned     taken = 0;
+    unsigned taken = 0;
     if (!s->n_staged)
         return;
-    msgpack_zone_init(&zone, 4096);
     for (int l = 0; l < 5 && taken < SRV_TAKE_BUDGET; l++) {
         struct staged *st = &s->staged[l];
         while (st->head < st->len && taken < SRV_TAKE_BUDGET) {
             conn_t      *c;
             uint32_t     len;
             link_frame_t f;
-            const char  *err;
             const char  *payload;
             memcpy(&c, st->buf + st->head, sizeof(c));
             memcpy(&len, st->buf + st->head + sizeof(c), sizeof(len));
@@ -386,7 +438,6 @@ static void take_staged(rtr_server_t *s)
             st->head += sizeof(c) + sizeof(len) + len;
             s->n_staged--;
             taken++;
-            msgpack_zone_clear(&zone);
             if (!c)
                 continue; /* its connection closed: not acknowledged, it comes again */
             c->staged--;
@@ -394,9 +445,10 @@ static void take_staged(rtr_server_t *s)
                 c->read_stopped = false;
                 uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
             }
-            if (!c->closing && c->port && c->port->conn == c &&
-                link_frame_decode(payload, len, &f, &zone, &err) == 0)
+            if (!c->closing && c->port && c->port->conn == c) {
+                unstage_frame(s, payload, len, &f);
                 rtr_core_cable_take(s->core, c->port, &f);
+            }
         }
         if (st->head == st->len)
             st->head = st->len = 0;
@@ -406,7 +458,6 @@ static void take_staged(rtr_server_t *s)
             st->head = 0;
         }
     }
-    msgpack_zone_destroy(&zone);
     if (s->n_staged)
         uv_idle_start(&s->idle, idle_cb);
     else
@@ -637,7 +688,7 @@ static void on_frame(conn_t *c, const char *payload, size_t len)
     }
     if (f.type == LINK_T_CABLE) {
         rtr_core_cable_arrived(s->core, c->port, &f);
-        stage(s, c, f.cable.prec ? f.cable.prec : CABLE_PREC_R, payload, len);
+        stage(s, c, &f);
         return;
     }
     rtr_core_frame(s->core, c->port, &f);
@@ -1028,6 +1079,7 @@ void rtr_server_free(rtr_server_t *s)
     sim_sched_destroy(&s->sched);
     for (int l = 0; l < 5; l++)
         free(s->staged[l].buf);
+    free(s->ids);
     free(s->dialers);
     free(s);
 }
