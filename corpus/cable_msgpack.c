@@ -657,20 +657,28 @@ static int mp_get_SPAN(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f
     return mp_str(x, o, f, out);
 }
 
+/* The shared start of a list field: an array of at most
+ * CABLE_MSGPACK_MAX_ITEMS elements. Returns 1 with *n set, 0 for an empty
+ * array, or an error. */
+static int mp_array(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, uint32_t *n)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return mp_fail(x, SIM_ETYPE, f->etype);
+    *n = o->via.array.size;
+    if (*n > CABLE_MSGPACK_MAX_ITEMS)
+        return mp_fail(x, SIM_ETOOBIG, f->erange);
+    return *n ? 1 : 0;
+}
+
 static int mp_get_SPANS(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f,
                         cable_span_list_t *out)
 {
     uint32_t n;
     int      rc;
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return mp_fail(x, SIM_ETYPE, f->etype);
-    n = o->via.array.size;
-    if (n > CABLE_MSGPACK_MAX_ITEMS)
-        return mp_fail(x, SIM_ETOOBIG, f->erange);
     out->v = NULL;
     out->n = out->cap = 0;
-    if (!n)
-        return 0;
+    if ((rc = mp_array(x, o, f, &n)) <= 0)
+        return rc;
     out->v = sim_arena_alloc(x->arena, (size_t)n * sizeof(*out->v));
     out->cap = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -824,15 +832,10 @@ static int mp_get_ADDRS(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *
 {
     uint32_t n;
     int      rc;
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return mp_fail(x, SIM_ETYPE, f->etype);
-    n = o->via.array.size;
-    if (n > CABLE_MSGPACK_MAX_ITEMS)
-        return mp_fail(x, SIM_ETOOBIG, f->erange);
     out->v = NULL;
     out->n = out->cap = 0;
-    if (!n)
-        return 0;
+    if ((rc = mp_array(x, o, f, &n)) <= 0)
+        return rc;
     out->v = sim_arena_alloc(x->arena, (size_t)n * sizeof(*out->v));
     out->cap = n;
     for (uint32_t i = 0; i < n; i++) {
