@@ -21,6 +21,7 @@
 #include "cable_msgpack.h"
 #include "link/link_chan.h"
 #include "node_sections.h"
+#include "rtr_sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ typedef struct opack {
 typedef struct slot {
     char    *bytes;
     size_t   len;
+    sim_time_t at; /* virtual time: when it takes effect at the router */
     uint64_t cookie;
     uint8_t  prec; /* the cable's precedence, told to the router ("p") */
     bool     used;
@@ -86,7 +88,21 @@ struct node_station {
     uint32_t              pend_head, pend_n, pend_cap;
     node_sections_t      *sect;
     sim_time_t            sect_at;     /* sim-time of the section being added */
+    /* Virtual time (opts.sched). */
+    sim_sched_t          *sched;
+    sim_time_t            latency;
+    uint64_t             *vt_sent, *vt_recv;
+    struct vframe        *vframes;     /* received, waiting for their sim-time */
+    sim_event_t           opev;        /* the operator's next acknowledgement */
 };
+
+typedef struct vframe {
+    sim_event_t     ev;
+    node_station_t *st;
+    struct vframe  *next, *prev;
+    uint32_t        len;
+    char            bytes[];
+} vframe_t;
 
 static void st_connect(node_station_t *st);
 static void send_again(node_station_t *st);
@@ -96,6 +112,8 @@ static void write_cb(uv_write_t *req, int status);
 
 static sim_time_t st_now(node_station_t *st)
 {
+    if (st->sched)
+        return st->sched->now;
     return st->clock ? st->clock(st->clock_ud) : (sim_time_t)sim_wall_us();
 }
 
@@ -162,11 +180,22 @@ static void write_cb(uv_write_t *req, int status)
 
 static void put_frame(node_station_t *st, const link_frame_t *f)
 {
+    link_frame_t stamped;
+    if (st->sched && !f->has_at && (f->type == LINK_T_ACK || f->type == LINK_T_SVC)) {
+        stamped = *f;
+        stamped.has_at = true;
+        stamped.at = st->sched->now + st->latency;
+        f = &stamped;
+    }
     msgpack_sbuffer_clear(&st->sb);
     if (link_frame_encode(f, &st->sb) != 0)
         sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
     if (!st->tcp)
         return;
+    if (st->sched && st->vt_sent && rtr_sync_counted(f->type, f->has_at))
+        (*st->vt_sent)++;
+    if (st->sched && st->out_len == 0 && st->cbs.output)
+        st->cbs.output(st->cbs.ud, st);
     if (st->out_len + st->sb.size > st->out_cap) {
         size_t cap = st->out_cap ? st->out_cap : 16384;
         while (cap < st->out_len + st->sb.size)
@@ -186,6 +215,8 @@ static void send_cable(node_station_t *st, int csn, bool repeat)
     f.csn = csn;
     f.has_at = true;
     f.at = st_now(st);
+    if (st->sched)
+        f.at = !repeat && s->at ? s->at : st->sched->now + st->latency;
     f.cable.c = sim_span(s->bytes, s->len);
     f.cable.prec = s->prec;
     f.cable.rpt = repeat;
@@ -213,9 +244,33 @@ static void op_ack_done(node_station_t *st, const char *id, cable_prec_t prec, i
 
 static void opack_cb(uv_timer_t *t);
 
+static void opev_cb(sim_event_t *ev, sim_time_t now)
+{
+    node_station_t *st = SIM_CONTAINER_OF(ev, node_station_t, opev);
+    while (st->pend_n && !st->closing) {
+        opack_t a = st->pend[st->pend_head];
+        if (a.rx_at + st->op_delay_us > now)
+            break;
+        st->pend_head = (st->pend_head + 1) % st->pend_cap;
+        st->pend_n--;
+        op_ack_done(st, a.id, (cable_prec_t)a.prec, a.csn, a.rx_at, st->op_delay_us);
+    }
+    if (st->pend_n && !st->closing) {
+        opack_t *h = &st->pend[st->pend_head];
+        sim_sched_add(st->sched, &st->opev, h->rx_at + st->op_delay_us, opev_cb);
+    }
+}
+
 static void opack_arm(node_station_t *st)
 {
     uint64_t now = uv_now(st->loop), due = st->pend[st->pend_head].due_ms;
+    if (st->sched) {
+        /* Virtual time: the operator's delay is sim-time, an event. */
+        const opack_t *h = &st->pend[st->pend_head];
+        sim_event_key(&st->opev, SIM_EV_ACK, 0, st->ri, strlen(st->ri), 0, 0, 0);
+        sim_sched_add(st->sched, &st->opev, h->rx_at + st->op_delay_us, opev_cb);
+        return;
+    }
     uv_timer_start(&st->opack, opack_cb, due > now ? due - now : 0, 0);
 }
 
@@ -501,6 +556,42 @@ static void on_hello(node_station_t *st, const link_frame_t *f)
         st->cbs.link(st->cbs.ud, st, true);
 }
 
+static void dispatch(node_station_t *st, const link_frame_t *fp)
+{
+    link_frame_t f = *fp;
+    switch (f.type) {
+    case LINK_T_HELLO: on_hello(st, &f); break;
+    case LINK_T_CABLE: on_cable(st, &f); break;
+    case LINK_T_ACK: on_ack(st, &f); break;
+    case LINK_T_SVC: on_svc(st, &f); break;
+    case LINK_T_ABORT: link_rx_check(&st->chan_rx, f.csn, NULL); break;
+    default: break;
+    }
+}
+
+static void vframe_unlink(node_station_t *st, vframe_t *v)
+{
+    if (v->prev)
+        v->prev->next = v->next;
+    else
+        st->vframes = v->next;
+    if (v->next)
+        v->next->prev = v->prev;
+}
+
+static void vframe_cb(sim_event_t *ev, sim_time_t now)
+{
+    vframe_t       *v = SIM_CONTAINER_OF(ev, vframe_t, ev);
+    node_station_t *st = v->st;
+    link_frame_t    f;
+    (void)now;
+    vframe_unlink(st, v);
+    msgpack_zone_clear(&st->zone);
+    if (!st->closing && link_frame_decode(v->bytes, v->len, &f, &st->zone, NULL) == 0)
+        dispatch(st, &f);
+    free(v);
+}
+
 static void on_frame(node_station_t *st, const char *payload, size_t len)
 {
     link_frame_t f;
@@ -510,14 +601,27 @@ static void on_frame(node_station_t *st, const char *payload, size_t len)
         st_drop(st, err ? err : "bad frame");
         return;
     }
-    switch (f.type) {
-    case LINK_T_HELLO: on_hello(st, &f); break;
-    case LINK_T_CABLE: on_cable(st, &f); break;
-    case LINK_T_ACK: on_ack(st, &f); break;
-    case LINK_T_SVC: on_svc(st, &f); break;
-    case LINK_T_ABORT: link_rx_check(&st->chan_rx, f.csn, NULL); break;
-    default: break;
+    if (st->sched && rtr_sync_counted(f.type, f.has_at)) {
+        /* Virtual time: handled at its sim-time, in the scheduler's order
+         * (ties: arrivals, higher precedence, this link, its csn). */
+        vframe_t *v = sim_xmalloc(sizeof(*v) + len);
+        v->st = st;
+        v->len = (uint32_t)len;
+        memcpy(v->bytes, payload, len);
+        v->prev = NULL;
+        v->next = st->vframes;
+        if (st->vframes)
+            st->vframes->prev = v;
+        st->vframes = v;
+        sim_event_init(&v->ev);
+        sim_event_key(&v->ev, SIM_EV_ARRIVAL, f.type == LINK_T_CABLE ? f.cable.prec : 0, st->ri,
+                      strlen(st->ri), f.csn, 0, 0);
+        if (st->vt_recv)
+            (*st->vt_recv)++;
+        sim_sched_add(st->sched, &v->ev, f.at, vframe_cb);
+        return;
     }
+    dispatch(st, &f);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -702,6 +806,11 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
     else if (o->operator_delay_s == 0)
         st->op_delay_us = 60 * SIM_USEC_PER_SEC;
     st->sect = node_sections_new(o->max_open_messages, sect_complete_cb, sect_evicted_cb, st);
+    st->sched = o->sched;
+    st->latency = o->latency;
+    st->vt_sent = o->vt_sent;
+    st->vt_recv = o->vt_recv;
+    sim_event_init(&st->opev);
     uv_timer_init(loop, &st->retry);
     uv_timer_init(loop, &st->hb);
     uv_timer_init(loop, &st->opack);
@@ -720,6 +829,17 @@ int node_station_send(node_station_t *st, const char *cable_mp, size_t len, uint
 int node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
                            cable_prec_t prec)
 {
+    return node_station_send_at(st, cable_mp, len, cookie, prec, 0);
+}
+
+void node_station_flush(node_station_t *st)
+{
+    flush(st);
+}
+
+int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
+                         cable_prec_t prec, sim_time_t at)
+{
     int     csn;
     slot_t *s;
     if (link_tx_send(&st->chan_tx, cookie, &csn) < 0)
@@ -730,11 +850,13 @@ int node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len,
     s->len = len;
     s->cookie = cookie;
     s->prec = (uint8_t)prec;
+    s->at = at;
     s->used = true;
     st->st.sent++;
     if (st->up) {
         send_cable(st, csn, false);
-        flush(st);
+        if (!st->sched)
+            flush(st);
     }
     return 0;
 }
@@ -773,6 +895,15 @@ void node_station_close(node_station_t *st, void (*done)(void *ud), void *ud)
     st->closing = true;
     st->done = done;
     st->done_ud = ud;
+    if (st->sched) {
+        sim_sched_cancel(st->sched, &st->opev);
+        while (st->vframes) {
+            vframe_t *v = st->vframes;
+            vframe_unlink(st, v);
+            sim_sched_cancel(st->sched, &v->ev);
+            free(v);
+        }
+    }
     /* The received log keeps what never completed; pending operator
      * acknowledgements are dropped unannounced. */
     if (st->dlog && node_sections_open(st->sect)) {

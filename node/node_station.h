@@ -64,6 +64,9 @@ typedef struct node_station_cbs {
      * and NIACT). Never called after node_station_close. */
     void (*operator_ack)(void *ud, node_station_t *st, const char *id, cable_prec_t prec,
                          sim_time_t received_at, sim_time_t acked_at);
+    /* Virtual time: frames were queued for the connection from a sim event
+     * (not from a socket callback); call node_station_flush soon. */
+    void (*output)(void *ud, node_station_t *st);
 } node_station_cbs_t;
 
 /* The station's sim-time clock (see node_station_opts_t.clock). */
@@ -94,6 +97,16 @@ typedef struct node_station_opts {
      * needs the decoded cable: a station without want_cable that is given
      * only identities tracks no sections. */
     uint32_t max_open_messages;
+    /* Virtual time (--asap, router/rtr_sync.h), when 'sched' is set: every
+     * received frame with a sim-time is handled at that time by an event on
+     * 'sched' (shared by a host's stations; the host runs it by rounds),
+     * the station's clock is sched->now, frames it sends take effect
+     * 'latency' later, operator acknowledgements are events too, and every
+     * counted frame (rtr_sync_counted) sent or received adds to *vt_sent /
+     * *vt_recv. */
+    sim_sched_t *sched;
+    sim_time_t   latency;
+    uint64_t    *vt_sent, *vt_recv;
 } node_station_opts_t;
 
 /* node_station_new - returns an owned station that connects at once and
@@ -108,6 +121,12 @@ int  node_station_send(node_station_t *st, const char *cable_mp, size_t len, uin
  * it can take a FLASH into custody ahead of ROUTINE read at the same time. */
 int  node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
                             cable_prec_t prec);
+/* The same, taking effect at the router at sim-time 'at' (virtual time: a
+ * transmission's end plus the link's latency). */
+int  node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
+                          cable_prec_t prec, sim_time_t at);
+/* Write what sim events queued (see the 'output' callback). */
+void node_station_flush(node_station_t *st);
 bool node_station_can_send(const node_station_t *st);
 bool node_station_up(const node_station_t *st);
 uint32_t node_station_unacked(const node_station_t *st);

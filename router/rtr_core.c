@@ -15,6 +15,7 @@
  */
 #include "rtr_core.h"
 #include "cable_msgpack.h"
+#include "rtr_sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ struct rtr_core {
     rtr_dlog_t          *dlog;
     sim_sched_t         *sched;
     bool                 no_link_model;
+    bool                 virtual_time;
     rtr_core_io_t        io;
     rtr_table_t          table;
     rtr_plan_t           plan;
@@ -173,6 +175,14 @@ static void dlog(rtr_core_t *c, rtr_dlog_event_t ev, const char *id, cable_prec_
 
 static void send_frame(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
 {
+    link_frame_t stamped;
+    if (c->virtual_time && !f->has_at) {
+        /* In virtual time every frame takes effect at a sim-time. */
+        stamped = *f;
+        stamped.has_at = true;
+        stamped.at = c->sched->now + p->tx.latency;
+        f = &stamped;
+    }
     msgpack_sbuffer_clear(&c->sb);
     if (link_frame_encode(f, &c->sb) != 0)
         sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
@@ -448,10 +458,55 @@ static rtr_port_t *port_of_tx(rtr_txlink_t *l)
 }
 
 
+static void wake_cb(sim_event_t *ev, sim_time_t now)
+{
+    rtr_port_t *p = SIM_CONTAINER_OF(ev, rtr_port_t, wake);
+    rtr_core_t *c = p->core;
+    char        text[64];
+    if (p->held) {
+        snprintf(text, sizeof(text), "station open: %llu held copies released",
+                 (unsigned long long)p->held);
+        dlog(c, RTR_DLOG_RELEASED, NULL, CABLE_PREC_NONE, p->name, -1, p->peer, text);
+        p->held = 0;
+    }
+    rtr_txlink_kick(&p->tx, now);
+}
+
+/* The end of the closed window of a station at 'now' (sim-time), or 0
+ * when it is open. */
+static sim_time_t closed_until(const rtr_core_t *c, const rtr_port_t *p, sim_time_t now)
+{
+    const net_station_t *st;
+    int64_t              sec = now / SIM_USEC_PER_SEC;
+    if (p->hop.kind != RTR_HOP_LOCAL)
+        return 0;
+    st = &c->net->stations[p->hop.station];
+    for (uint32_t i = 0; i < st->n_closed; i++)
+        if (sec >= st->closed[i].from && sec < st->closed[i].to)
+            return st->closed[i].to * SIM_USEC_PER_SEC;
+    return 0;
+}
+
 static bool tx_can_start(rtr_txlink_t *l)
 {
     rtr_port_t *p = port_of_tx(l);
-    return p->conn && !p->full && !link_tx_full(&p->chan_tx);
+    rtr_core_t *c = p->core;
+    if (!p->conn || p->full || link_tx_full(&p->chan_tx))
+        return false;
+    if (p->hop.kind == RTR_HOP_LOCAL && c->net->stations[p->hop.station].n_closed &&
+        rtr_queue_top(&l->q) < CABLE_PREC_Z) {
+        /* A closed station (intercept): only FLASH and EMERGENCY COMMAND
+         * go through; the rest is held until it opens. */
+        sim_time_t until = closed_until(c, p, c->sched->now);
+        if (until) {
+            if (!sim_event_pending(&p->wake) || p->wake.at != until) {
+                sim_event_key(&p->wake, SIM_EV_TIMER, 0, p->name, strlen(p->name), 0, 0, p->idx);
+                sim_sched_add(c->sched, &p->wake, until, wake_cb);
+            }
+            return false;
+        }
+    }
+    return true;
 }
 
 static int tx_start(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t now)
@@ -799,6 +854,11 @@ static void queue_copies(rtr_core_t *c, uint32_t n, rtr_qent_t *copies, const ui
         rtr_port_t *p = port_of_hop(c, hops[i]);
         const char *id = entry_id(&copies[i]);
         dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)copies[i].prec, p->name, -1, NULL, NULL);
+        if (copies[i].prec < CABLE_PREC_Z && closed_until(c, p, c->sched->now)) {
+            p->held++;
+            dlog(c, RTR_DLOG_HELD, id, (cable_prec_t)copies[i].prec, p->name, -1, p->peer,
+                 "station closed");
+        }
         rtr_txlink_push(&p->tx, &copies[i], c->sched->now);
     }
 }
@@ -975,6 +1035,7 @@ int rtr_core_new(rtr_core_t **out, const rtr_core_opts_t *o, const rtr_core_io_t
     c->dlog = o->dlog;
     c->sched = o->sched;
     c->no_link_model = o->no_link_model;
+    c->virtual_time = o->virtual_time;
     c->processing = o->no_link_model
                         ? 0
                         : (sim_time_t)(o->net->routers[o->router].processing_ms * 1000.0);
@@ -1013,8 +1074,11 @@ int rtr_core_new(rtr_core_t **out, const rtr_core_opts_t *o, const rtr_core_io_t
         }
         p->name = sim_xstrdup(name);
         p->inflight = sim_xcalloc(p->window, sizeof(*p->inflight));
+        sim_event_init(&p->wake);
         rtr_txlink_init(&p->tx, o->sched, &tx_ops, o->no_link_model ? 0 : lp->bps,
-                        o->no_link_model ? 0 : (sim_time_t)(lp->latency_ms * 1000.0),
+                        o->virtual_time ? rtr_sync_link_latency(lp->latency_ms, o->no_link_model)
+                        : o->no_link_model ? 0
+                                           : (sim_time_t)(lp->latency_ms * 1000.0),
                         lp->o_preempts, (size_t)lp->ram_budget_mib << 20, i);
         rtr_txlink_pause(&p->tx); /* until a peer is there */
         link_tx_init(&p->chan_tx, p->window, 0);
@@ -1030,6 +1094,7 @@ void rtr_core_free(rtr_core_t *c)
         return;
     for (uint32_t i = 0; i < c->n_ports; i++) {
         rtr_port_t *p = &c->ports[i];
+        sim_sched_cancel(c->sched, &p->wake);
         rtr_txlink_destroy(&p->tx);
         link_tx_destroy(&p->chan_tx);
         for (uint32_t k = 0; k < p->window; k++)
@@ -1340,4 +1405,9 @@ void rtr_core_stats(const rtr_core_t *c, rtr_core_stats_t *st)
     st->queued_now = 0;
     for (uint32_t i = 0; i < c->n_ports; i++)
         st->queued_now += rtr_txlink_queued(&c->ports[i].tx);
+}
+
+size_t rtr_core_awaiting(const rtr_core_t *c)
+{
+    return c->await_n;
 }

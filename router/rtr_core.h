@@ -54,6 +54,8 @@ struct rtr_port {
     rtr_qent_t  *inflight; /* [window], by csn % window: sent, not acknowledged */
     uint32_t     window;
     uint32_t     garbled;  /* unreadable cables received in a row */
+    sim_event_t  wake;     /* a closed station opens: release what was held */
+    uint64_t     held;     /* copies held for it while closed */
     bool         full;     /* the connection's output is over its high-water mark */
     int32_t      ack_csn;  /* first number of the ACK run being built */
     uint32_t     ack_n;    /* its length; 0: none */
@@ -81,6 +83,10 @@ typedef struct rtr_core_opts {
     sim_sched_t         *sched;   /* borrowed */
     bool                 no_link_model; /* wire speed: no simulated bps/latency */
     uint32_t             window;  /* unacknowledged cables per link (divides 10000) */
+    /* Virtual time (--asap, router/rtr_sync.h): every frame the core sends
+     * carries its sim-time (an ACK or service message: now + the link's
+     * latency), and every latency is at least RTR_SYNC_MIN_LATENCY. */
+    bool                 virtual_time;
 } rtr_core_opts_t;
 
 /* rtr_core_new - returns 0 and an owned core in *out, or a negative code
@@ -137,5 +143,8 @@ typedef struct rtr_core_stats {
 } rtr_core_stats_t;
 
 void rtr_core_stats(const rtr_core_t *c, rtr_core_stats_t *st);
+/* Cables taken whose ACCEPT is not durable yet (their copies are not
+ * queued): a virtual-time driver does not move sim-time past them. */
+size_t rtr_core_awaiting(const rtr_core_t *c);
 
 #endif

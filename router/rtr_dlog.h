@@ -40,7 +40,8 @@
     X(RELEASED, "released")                                                                        \
     X(RESTORED, "restored")                                                                        \
     X(REASSEMBLED, "reassembled")                                                                  \
-    X(SECTIONS_MISSING, "sections-missing")
+    X(SECTIONS_MISSING, "sections-missing")                                                        \
+    X(SKIPPED, "skipped")
 
 typedef enum rtr_dlog_event {
 #define RTR_DLOG_ENUM(name, word) RTR_DLOG_##name,

@@ -11,6 +11,7 @@
  * trunk redials). Connections are freed only in their last close callback.
  */
 #include "rtr_server.h"
+#include "rtr_server_int.h"
 #include "link/link_frame.h"
 #include "rtr_core.h"
 #include "rtr_dlog.h"
@@ -21,89 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SRV_READ_SIZE (64 * 1024)
-/* Most CABLE frames of one connection waiting to be taken into custody:
- * beyond it the connection is not read (a peer that ignores its window
- * costs the router bounded memory). */
-#define SRV_STAGED_PER_CONN 1024
-/* The longest heartbeat interval a peer may announce and still be waited
- * for (a peer cannot opt out of the half-open check). */
-#define SRV_PEER_HB_MAX_MS 60000u
-
-typedef struct conn conn_t;
-
-struct rtr_server {
-    uv_loop_t          *loop;
-    uv_tcp_t            listener;
-    uv_check_t          check;
-    uv_timer_t          tick;
-    uv_work_t           work;
-    rtr_server_opts_t   o;
-    const net_router_t *me;
-    char                host[256];
-    int                 port;
-    sim_sched_t         sched;
-    sim_clock_t         clock;
-    rtr_journal_t      *journal;
-    rtr_journal_batch_t *batch; /* in flight on a worker thread */
-    int                 batch_rc;
-    bool                want_flush;
-    rtr_dlog_t         *dlog;
-    rtr_core_t         *core;
-    conn_t             *conns;  /* all live connections */
-    conn_t             *dirty;  /* connections with output to write */
-    uint32_t            n_conns;
-    int                 open_handles;
-    bool                stopping;
-    void (*done)(void *ud);
-    void               *done_ud;
-    rtr_server_stats_t  st;
-    /* CABLE frames read in this loop turn, by precedence level (Y first):
-     * taken into custody in that order at the end of the turn. */
-    struct staged {
-        char    *buf;
-        size_t   head, len, cap; /* frames in [head, len) */
-    } staged[5];
-    size_t              n_staged;
-    sim_span_t         *ids; /* scratch for unstage_frame */
-    uint32_t            ids_cap;
-    uv_idle_t           idle; /* keeps the loop turning while cables are staged */
-    /* trunks this router dials */
-    struct dialer      *dialers;
-    uint32_t            n_dialers;
-};
-
-typedef struct dialer {
-    rtr_server_t *srv;
-    uv_timer_t    retry;
-    uv_connect_t  creq;
-    uint32_t      port_idx;
-    uint64_t      backoff_ms;
-    bool          connecting;
-    conn_t       *conn;
-} dialer_t;
-
-struct conn {
-    uv_tcp_t      tcp;
-    uv_timer_t    hb;
-    uv_write_t    wreq;
-    rtr_server_t *srv;
-    link_reader_t rd;
-    msgpack_zone  zone;
-    char         *out, *wbuf;
-    size_t        out_len, out_cap, w_len, w_cap;
-    bool          writing, queued, hello_done, closing;
-    int           handles; /* open handles of this connection */
-    uint64_t      last_in_ms;
-    uint32_t      peer_hb_ms; /* the interval the peer's HELLO announced; 0 none */
-    rtr_port_t   *port;
-    dialer_t     *dialer;
-    uint32_t      staged;       /* its CABLE frames waiting in the staging area */
-    bool          read_stopped; /* reading paused until they are taken */
-    conn_t       *next, *prev, *next_dirty;
-};
-
-static void conn_close(conn_t *c, const char *why);
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
 static void tick_arm(rtr_server_t *s);
@@ -114,8 +32,9 @@ static void handle_closed(uv_handle_t *h);
 /* Bring the scheduler to the clock's now, running what fell due. */
 static void advance(rtr_server_t *s)
 {
-    sim_time_t now = sim_clock_now(&s->clock);
-    sim_sched_run_until(&s->sched, now);
+    if (s->virt)
+        return; /* virtual time moves only by rounds (rtr_server_vt.c) */
+    sim_sched_run_until(&s->sched, sim_clock_now(&s->clock));
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -129,7 +48,7 @@ static void tick_arm(rtr_server_t *s)
 {
     sim_time_t next = sim_sched_next(&s->sched);
     uint64_t   wall, now;
-    if (next == SIM_TIME_NEVER || s->stopping) {
+    if (next == SIM_TIME_NEVER || s->stopping || s->virt) {
         uv_timer_stop(&s->tick);
         return;
     }
@@ -171,7 +90,7 @@ static void conn_flush(conn_t *c)
     c->writing = true;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, write_cb) < 0) {
         c->writing = false;
-        conn_close(c, "write failed");
+        srv_conn_close(c, "write failed");
     }
 }
 
@@ -181,12 +100,15 @@ static void update_pressure(conn_t *c)
     size_t        pending = c->out_len + (c->writing ? c->w_len : 0);
     if (!c->port)
         return;
-    if (pending > s->o.out_max) {
+    if (pending > s->o.out_max && !s->virt) {
         s->st.closed_slow++;
-        conn_close(c, "peer does not read: output over its limit");
+        srv_conn_close(c, "peer does not read: output over its limit");
         return;
     }
-    rtr_core_backpressure(s->core, c->port, pending > s->o.out_high);
+    /* In virtual time a transmission never waits for a socket: the
+     * rounds bound what is written. */
+    if (!s->virt)
+        rtr_core_backpressure(s->core, c->port, pending > s->o.out_high);
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -194,7 +116,7 @@ static void write_cb(uv_write_t *req, int status)
     conn_t *c = SIM_CONTAINER_OF(req, conn_t, wreq);
     c->writing = false;
     if (status < 0) {
-        conn_close(c, uv_strerror(status));
+        srv_conn_close(c, uv_strerror(status));
         return;
     }
     advance(c->srv);
@@ -202,7 +124,7 @@ static void write_cb(uv_write_t *req, int status)
     conn_flush(c);
 }
 
-static int conn_put(conn_t *c, const char *buf, size_t len)
+int srv_conn_put(conn_t *c, const char *buf, size_t len)
 {
     if (c->closing)
         return -1;
@@ -231,11 +153,11 @@ static void send_svc_ri(conn_t *c, link_svc_code_t code, const char *text, sim_s
     f.svc.text = sim_span_str(text);
     f.svc.ri = ri;
     if (link_frame_encode(&f, &sb) == 0)
-        conn_put(c, sb.data, sb.size);
+        srv_conn_put(c, sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
 }
 
-static void send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
+void srv_send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
 {
     send_svc_ri(c, code, text, SIM_SPAN_NULL);
 }
@@ -248,8 +170,10 @@ static int io_send(void *ud, rtr_port_t *p, const char *buf, size_t len)
     (void)ud;
     if (!c)
         return -1;
-    if (conn_put(c, buf, len) < 0)
+    if (srv_conn_put(c, buf, len) < 0)
         return -1;
+    if (c->srv->virt)
+        c->srv->party.sent++; /* every frame of the core carries a sim-time */
     if (c->out_len > c->srv->o.out_high)
         update_pressure(c);
     return 0;
@@ -266,7 +190,7 @@ static void io_close_port(void *ud, rtr_port_t *p, const char *why)
     rtr_server_t *s = ud;
     s->st.closed_protocol++;
     if (p->conn)
-        conn_close(p->conn, why);
+        srv_conn_close(p->conn, why);
 }
 
 /* --- the journal's group commit --------------------------------------- */
@@ -277,7 +201,6 @@ static void flush_work(uv_work_t *w)
     s->batch_rc = rtr_journal_flush_io(s->batch);
 }
 
-static void start_flush(rtr_server_t *s);
 
 static void flush_after(uv_work_t *w, int status)
 {
@@ -296,9 +219,10 @@ static void flush_after(uv_work_t *w, int status)
         advance(s);
         rtr_core_durable(s->core, upto);
         tick_arm(s);
+        srv_vt_pump(s);
     }
     if (s->want_flush)
-        start_flush(s);
+        srv_start_flush(s);
     while (s->dirty) {
         conn_t *c = s->dirty;
         s->dirty = c->next_dirty;
@@ -312,7 +236,7 @@ static void flush_after(uv_work_t *w, int status)
     }
 }
 
-static void start_flush(rtr_server_t *s)
+void srv_start_flush(rtr_server_t *s)
 {
     if (s->batch || !s->want_flush)
         return;
@@ -489,7 +413,8 @@ static void check_cb(uv_check_t *h)
     rtr_server_t *s = h->data;
     advance(s);
     take_staged(s);
-    start_flush(s);
+    srv_start_flush(s);
+    srv_vt_pump(s);
     while (s->dirty) {
         conn_t *c = s->dirty;
         s->dirty = c->next_dirty;
@@ -539,7 +464,7 @@ static void conn_closed(uv_handle_t *h)
     }
 }
 
-static void conn_close(conn_t *c, const char *why)
+void srv_conn_close(conn_t *c, const char *why)
 {
     rtr_server_t *s = c->srv;
     if (c->closing)
@@ -555,6 +480,7 @@ static void conn_close(conn_t *c, const char *why)
     }
     c->closing = true;
     unstage_conn(s, c);
+    srv_vt_conn_closed(s, c);
     if (c->port && c->port->conn == c)
         rtr_core_detach(s->core, c->port);
     if (c->dialer) {
@@ -583,8 +509,8 @@ static void hb_cb(uv_timer_t *t)
         hb = SIM_MIN(c->peer_hb_ms, SRV_PEER_HB_MAX_MS);
     if (now - c->last_in_ms > 3 * hb) {
         s->st.closed_idle++;
-        send_svc_raw(c, LINK_SVC_PROTOCOL, "NO HEARTBEAT, CIRCUIT CLOSED");
-        conn_close(c, "heartbeat timeout");
+        srv_send_svc_raw(c, LINK_SVC_PROTOCOL, "NO HEARTBEAT, CIRCUIT CLOSED");
+        srv_conn_close(c, "heartbeat timeout");
         return;
     }
     if (c->hello_done) {
@@ -593,7 +519,7 @@ static void hb_cb(uv_timer_t *t)
         msgpack_sbuffer_init(&sb);
         link_frame_init(&f, LINK_T_HEARTBEAT);
         if (link_frame_encode(&f, &sb) == 0)
-            conn_put(c, sb.data, sb.size);
+            srv_conn_put(c, sb.data, sb.size);
         msgpack_sbuffer_destroy(&sb);
     }
 }
@@ -606,6 +532,8 @@ static int on_hello(conn_t *c, const link_frame_t *f)
     msgpack_sbuffer sb;
     int             peer_rx = -1;
     char            text[160];
+    if (f->hello.role == LINK_ROLE_CLOCK)
+        return srv_vt_clock_hello(s, c, f);
     if (f->hello.role == LINK_ROLE_ROUTER) {
         p = rtr_core_port_for(s->core, LINK_ROLE_ROUTER, f->hello.name);
         if (f->hello.n_links)
@@ -613,7 +541,7 @@ static int on_hello(conn_t *c, const link_frame_t *f)
         if (!p) {
             snprintf(text, sizeof(text), "ROUTER %.*s IS NO NEIGHBOUR OF %s",
                      (int)SIM_MIN(f->hello.name.len, 40u), f->hello.name.p, s->me->name);
-            send_svc_raw(c, LINK_SVC_IMPERSONATION, text);
+            srv_send_svc_raw(c, LINK_SVC_IMPERSONATION, text);
             return -1;
         }
     } else if (f->hello.role == LINK_ROLE_STATION && f->hello.n_links == 1) {
@@ -629,14 +557,14 @@ static int on_hello(conn_t *c, const link_frame_t *f)
             return -1;
         }
     } else {
-        send_svc_raw(c, LINK_SVC_PROTOCOL, "HELLO: ROLE NOT SERVED HERE");
+        srv_send_svc_raw(c, LINK_SVC_PROTOCOL, "HELLO: ROLE NOT SERVED HERE");
         return -1;
     }
     if (p->conn && p->conn != c) {
         /* The station reconnected: the newer connection takes the link. */
         conn_t *old = p->conn;
-        send_svc_raw(old, LINK_SVC_IMPERSONATION, "LINK TAKEN BY A NEWER CONNECTION");
-        conn_close(old, "replaced");
+        srv_send_svc_raw(old, LINK_SVC_IMPERSONATION, "LINK TAKEN BY A NEWER CONNECTION");
+        srv_conn_close(old, "replaced");
     }
     c->port = p;
     c->hello_done = true;
@@ -644,7 +572,7 @@ static int on_hello(conn_t *c, const link_frame_t *f)
     if (!c->dialer) {
         msgpack_sbuffer_init(&sb);
         rtr_core_hello(s->core, p, &sb);
-        conn_put(c, sb.data, sb.size);
+        srv_conn_put(c, sb.data, sb.size);
         msgpack_sbuffer_destroy(&sb);
     }
     rtr_core_attach(s->core, p, c, peer_rx);
@@ -663,27 +591,46 @@ static void on_frame(conn_t *c, const char *payload, size_t len)
         char text[200];
         snprintf(text, sizeof(text), "FRAME UNREADABLE (%s), CIRCUIT CLOSED", err ? err : "?");
         s->st.closed_protocol++;
-        send_svc_raw(c, rc == SIM_EVERSION ? LINK_SVC_VERSION : LINK_SVC_PROTOCOL, text);
-        conn_close(c, text);
+        srv_send_svc_raw(c, rc == SIM_EVERSION ? LINK_SVC_VERSION : LINK_SVC_PROTOCOL, text);
+        srv_conn_close(c, text);
+        return;
+    }
+    if (c->is_clock && c == s->clock_conn) {
+        /* Our connection to the time keeper. */
+        if (f.type == LINK_T_HELLO) {
+            c->hello_done = true;
+            c->peer_hb_ms = f.hello.hb_ms;
+            srv_vt_pump(s);
+        } else {
+            srv_vt_clock_frame(s, c, &f);
+        }
         return;
     }
     if (!c->hello_done) {
         if (f.type != LINK_T_HELLO) {
             s->st.closed_protocol++;
-            send_svc_raw(c, LINK_SVC_PROTOCOL, "HELLO FIRST, CIRCUIT CLOSED");
-            conn_close(c, "no hello");
+            srv_send_svc_raw(c, LINK_SVC_PROTOCOL, "HELLO FIRST, CIRCUIT CLOSED");
+            srv_conn_close(c, "no hello");
             return;
         }
         if (on_hello(c, &f) < 0) {
             s->st.closed_protocol++;
-            conn_close(c, "hello refused");
+            srv_conn_close(c, "hello refused");
         }
         return;
     }
     if (f.type == LINK_T_HELLO) {
         s->st.closed_protocol++;
-        send_svc_raw(c, LINK_SVC_PROTOCOL, "SECOND HELLO, CIRCUIT CLOSED");
-        conn_close(c, "second hello");
+        srv_send_svc_raw(c, LINK_SVC_PROTOCOL, "SECOND HELLO, CIRCUIT CLOSED");
+        srv_conn_close(c, "second hello");
+        return;
+    }
+    if (c->is_clock) {
+        srv_vt_clock_frame(s, c, &f);
+        return;
+    }
+    if (s->virt && rtr_sync_counted(f.type, f.has_at)) {
+        srv_vt_port_frame(s, c, &f, payload, len);
         return;
     }
     if (f.type == LINK_T_CABLE) {
@@ -712,7 +659,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     int           rc;
     (void)b;
     if (nread < 0) {
-        conn_close(c, uv_strerror((int)nread));
+        srv_conn_close(c, uv_strerror((int)nread));
         return;
     }
     if (nread == 0)
@@ -724,14 +671,14 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         on_frame(c, payload, len);
     if (!c->closing && rc < 0) {
         s->st.closed_protocol++;
-        send_svc_raw(c, rc == SIM_ETOOBIG ? LINK_SVC_TOO_BIG : LINK_SVC_PROTOCOL,
+        srv_send_svc_raw(c, rc == SIM_ETOOBIG ? LINK_SVC_TOO_BIG : LINK_SVC_PROTOCOL,
                      rc == SIM_ETOOBIG ? "FRAME OVER THE SIZE LIMIT, CIRCUIT CLOSED"
                                        : "STREAM UNREADABLE, CIRCUIT CLOSED");
-        conn_close(c, "bad stream");
+        srv_conn_close(c, "bad stream");
     }
 }
 
-static conn_t *conn_new(rtr_server_t *s)
+conn_t *srv_conn_new(rtr_server_t *s)
 {
     conn_t *c = sim_xcalloc(1, sizeof(*c));
     c->srv = s;
@@ -740,6 +687,7 @@ static conn_t *conn_new(rtr_server_t *s)
     c->tcp.data = c;
     c->hb.data = c;
     c->handles = 2;
+    c->clock_party = -1;
     s->open_handles++;
     link_reader_init(&c->rd, s->o.max_frame, SRV_READ_SIZE);
     msgpack_zone_init(&c->zone, 4096);
@@ -753,7 +701,7 @@ static conn_t *conn_new(rtr_server_t *s)
     return c;
 }
 
-static void conn_start(conn_t *c)
+void srv_conn_start(conn_t *c)
 {
     uv_tcp_nodelay(&c->tcp, 1);
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
@@ -766,18 +714,18 @@ static void accept_cb(uv_stream_t *l, int status)
     conn_t       *c;
     if (status < 0 || s->stopping)
         return;
-    c = conn_new(s);
+    c = srv_conn_new(s);
     if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
-        conn_close(c, "accept failed");
+        srv_conn_close(c, "accept failed");
         return;
     }
     if (s->n_conns > s->o.max_conns) {
         s->st.refused++;
-        send_svc_raw(c, LINK_SVC_BUSY, "TOO MANY CIRCUITS, TRY LATER");
-        conn_close(c, "too many connections");
+        srv_send_svc_raw(c, LINK_SVC_BUSY, "TOO MANY CIRCUITS, TRY LATER");
+        srv_conn_close(c, "too many connections");
         return;
     }
-    conn_start(c);
+    srv_conn_start(c);
 }
 
 /* --- trunks this router dials -------------------------------------------- */
@@ -804,7 +752,7 @@ static void connect_cb(uv_connect_t *req, int status)
     d->connecting = false;
     if (status < 0 || s->stopping) {
         c->dialer = NULL;
-        conn_close(c, "connect failed");
+        srv_conn_close(c, "connect failed");
         if (!s->stopping)
             dialer_schedule(d);
         return;
@@ -815,10 +763,10 @@ static void connect_cb(uv_connect_t *req, int status)
     c->port = rtr_core_port(s->core, d->port_idx);
     msgpack_sbuffer_init(&sb);
     rtr_core_hello(s->core, c->port, &sb);
-    conn_put(c, sb.data, sb.size);
+    srv_conn_put(c, sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     c->port = NULL; /* bound when the peer's HELLO comes */
-    conn_start(c);
+    srv_conn_start(c);
 }
 
 static void dial(dialer_t *d)
@@ -834,13 +782,13 @@ static void dial(dialer_t *d)
         dialer_schedule(d);
         return;
     }
-    c = conn_new(s);
+    c = srv_conn_new(s);
     c->dialer = d;
     d->connecting = true;
     if (uv_tcp_connect(&d->creq, &c->tcp, (const struct sockaddr *)&addr, connect_cb) != 0) {
         d->connecting = false;
         c->dialer = NULL;
-        conn_close(c, "connect failed");
+        srv_conn_close(c, "connect failed");
         dialer_schedule(d);
     }
 }
@@ -899,8 +847,10 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
             return SIM_EUSAGE;
         }
     }
-    sim_clock_init(&s->clock, SIM_CLOCK_SCALED, s->o.speed,
-                   o->start ? o->start : (sim_time_t)sim_wall_us());
+    /* Virtual time starts before any DTG (the corpus reaches back to the
+     * 1960s, before 1970) and moves only by rounds. */
+    sim_clock_init(&s->clock, o->asap ? SIM_CLOCK_VIRTUAL : SIM_CLOCK_SCALED, s->o.speed,
+                   o->start ? o->start : o->asap ? INT64_MIN / 4 : (sim_time_t)sim_wall_us());
     sim_sched_init(&s->sched, s->clock.t0);
 
     memset(&jo, 0, sizeof(jo));
@@ -940,6 +890,7 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     co.sched = &s->sched;
     co.no_link_model = o->no_link_model;
     co.window = o->window;
+    co.virtual_time = o->asap;
     rc = rtr_core_new(&s->core, &co, &io, err, errlen);
     if (rc == 0)
         rc = rtr_core_recover(s->core, &restored, err, errlen);
@@ -995,6 +946,7 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     s->idle.data = s;
     s->open_handles += 3;
 
+    srv_vt_init(s);
     /* Dial the trunks whose other end has the greater name. */
     s->dialers = sim_xcalloc(rtr_core_n_ports(s->core) + 1, sizeof(*s->dialers));
     for (uint32_t i = 0; i < rtr_core_n_ports(s->core); i++) {
@@ -1055,8 +1007,9 @@ void rtr_server_stop(rtr_server_t *s, void (*done)(void *ud), void *ud)
         s->dialers[i].retry.data = s;
         uv_close((uv_handle_t *)&s->dialers[i].retry, handle_closed);
     }
+    srv_vt_stop(s);
     while (s->conns)
-        conn_close(s->conns, "shutting down");
+        srv_conn_close(s->conns, "shutting down");
     /* What was appended but not yet flushed is made durable now; its senders
      * get no acknowledgement and will send again (suppressed by identity). */
     if (!s->batch)
@@ -1073,6 +1026,7 @@ void rtr_server_free(rtr_server_t *s)
      * the worker finished), so what is left was never handed out. */
     if (!s->batch)
         rtr_journal_sync(s->journal, NULL);
+    srv_vt_destroy(s);
     rtr_core_free(s->core);
     rtr_dlog_close(s->dlog);
     rtr_journal_close(s->journal);

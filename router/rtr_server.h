@@ -40,6 +40,12 @@ typedef struct rtr_server_opts {
     size_t               out_max;      /* close a peer above (default 64 MiB) */
     uint32_t             window;       /* unacknowledged cables per station link */
     bool                 prealloc;     /* preallocate journal segments */
+    /* Virtual time (--asap, router/rtr_sync.h): no wall clock; the first
+     * router of the network keeps time for every party. on_end (may be
+     * NULL) is called once when the keeper says the run is over. */
+    bool                 asap;
+    void (*on_end)(void *ud);
+    void                *end_ud;
 } rtr_server_opts_t;
 
 /* rtr_server_start - open the journal (recovering it; the report of cuts is

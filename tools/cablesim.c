@@ -18,6 +18,9 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
+    {"run", cmd_run, "replay a corpus through a simulated network: the main job"},
+    {"node", cmd_node, "run the station host NAME of a network (stations, replay)"},
+    {"report", cmd_report, "the speed-of-service report of a run, from its delivery logs"},
     {"lint", cmd_lint, "check cables against the ACP 127 format and procedures"},
     {"show", cmd_show, "print the parsed fields of one cable"},
     {"gen", cmd_gen, "generate realistic synthetic cables for a network"},

@@ -22,6 +22,9 @@ int cmd_log(int argc, char **argv);
 int cmd_router(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* The bundled sample folder: next to an installed binary
  * (<prefix>/share/cablesim/sample), else the source tree's corpus/sample.

@@ -19,7 +19,7 @@ static void router_usage(FILE *out)
 {
     fprintf(out,
             "usage: cablesim router --network FILE --name NAME [--listen HOST:PORT]\n"
-            "                       [--journal DIR] [--log DIR] [--speed X] [--no-link-model]\n\n"
+            "                       [--journal DIR] [--log DIR] [--asap | --speed X] [--no-link-model]\n\n"
             "Run router NAME of the network FILE: accept stations and trunks over TCP, journal\n"
             "every cable before acknowledging it, route it by its routing indicators and\n"
             "precedence, and keep a delivery log.\n\n"
@@ -31,12 +31,17 @@ static void router_usage(FILE *out)
             "                     created when missing, recovered on start\n"
             "  --log DIR          write the delivery log to DIR/NAME.dlog\n"
             "  --speed X          sim seconds per wall second (default 1)\n"
+            "  --asap             virtual time, as fast as possible, deterministic: every\n"
+            "                     party of the network (routers, 'cablesim node' hosts) must\n"
+            "                     run; the network's first router keeps time; exits 0 when\n"
+            "                     the run is over\n"
             "  --no-link-model    ignore link speeds and latencies: run at wire speed\n"
             "  --prealloc         preallocate journal segments\n"
             "  --heartbeat-ms N   heartbeat interval in ms (default 2000); a peer silent for\n"
             "                     3 intervals is closed as half-open (tests use a short one)\n"
             "  -h, --help         this help\n\n"
-            "Exit: 0 after a clean stop (SIGINT/SIGTERM), 2 on a usage or start-up error.\n");
+            "Exit: 0 after a clean stop (SIGINT/SIGTERM, or the end of an --asap run),\n"
+            "2 on a usage or start-up error.\n");
 }
 
 typedef struct router_run {
@@ -61,6 +66,13 @@ static void signal_cb(uv_signal_t *h, int sig)
     rtr_server_stop(r->srv, stopped_cb, r);
 }
 
+/* An --asap run is over: stop as on a signal. */
+static void end_cb(void *ud)
+{
+    router_run_t *r = ud;
+    rtr_server_stop(r->srv, stopped_cb, r);
+}
+
 int cmd_router(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -68,7 +80,7 @@ int cmd_router(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},  {"journal", required_argument, NULL, 'j'},
         {"log", required_argument, NULL, 'L'},     {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"prealloc", no_argument, NULL, 'p'},
-        {"heartbeat-ms", required_argument, NULL, 'H'},
+        {"heartbeat-ms", required_argument, NULL, 'H'}, {"asap", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char       *network = NULL, *name = NULL;
@@ -100,6 +112,7 @@ int cmd_router(int argc, char **argv)
             break;
         }
         case 'x': o.no_link_model = true; break;
+        case 'a': o.asap = true; break;
         case 'p': o.prealloc = true; break;
         case 'H': {
             char         *end;
@@ -140,6 +153,8 @@ int cmd_router(int argc, char **argv)
     o.net = net;
     o.router = (uint32_t)idx;
     o.journal_dir = journal;
+    o.on_end = end_cb;
+    o.end_ud = &r;
     signal(SIGPIPE, SIG_IGN);
     memset(&r, 0, sizeof(r));
     uv_loop_init(&r.loop);

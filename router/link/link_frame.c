@@ -36,7 +36,7 @@ static const char *const link__type_names[LINK_T_COUNT] = {
     NULL, "hello", "cable", "ack", "svc", "abort", "hb", "promise",
 };
 
-static const char *const link__role_names[] = {NULL, "station", "router", "host"};
+static const char *const link__role_names[] = {NULL, "station", "router", "host", "clock"};
 
 static const char *const link__svc_names[LINK_SVC_COUNT] = {
     NULL,       "unknown-ri", "gap",     "garbled", "duplicate", "undeliverable",
@@ -218,7 +218,7 @@ static int link__check(const link_frame_t *f)
     case LINK_T_HEARTBEAT:
         return f->csn == -1 ? n : -1;
     case LINK_T_PROMISE:
-        return f->has_at && f->csn == -1 ? n : -1;
+        return f->has_at && f->csn == -1 ? n + 3 * f->promise.has_counts : -1;
     default:
         return -1;
     }
@@ -304,6 +304,13 @@ static int link__pack(const link_frame_t *f, msgpack_packer *pk, int keys)
     case LINK_T_ABORT:
         if (link__present(f->abort.id))
             LINK__PK(link__put_str(pk, "id", f->abort.id));
+        break;
+    case LINK_T_PROMISE:
+        if (f->promise.has_counts) {
+            LINK__PK(link__put_u64(pk, "rnd", f->promise.rnd));
+            LINK__PK(link__put_u64(pk, "sent", f->promise.sent));
+            LINK__PK(link__put_u64(pk, "recv", f->promise.recv));
+        }
         break;
     default:
         break;
@@ -605,6 +612,7 @@ enum {
     K_C, K_IDS, K_ID, K_P, K_HOPS, K_RPT,
     K_N,
     K_CODE, K_TEXT, K_FROM, K_TO, K_RI,
+    K_RND, K_SENT, K_RECV,
     K_COUNT
 };
 
@@ -614,6 +622,7 @@ static const char *const link__keys[K_COUNT] = {
     "c", "ids", "id", "p", "hops", "rpt",
     "n",
     "code", "text", "from", "to", "ri",
+    "rnd", "sent", "recv",
 };
 
 /* Which keys each type reads (beyond v and t); others are skipped. */
@@ -628,7 +637,7 @@ static const uint32_t link__type_keys[LINK_T_COUNT] = {
                    KB(K_TO) | KB(K_ID) | KB(K_RI),
     [LINK_T_ABORT] = KB(K_LN) | KB(K_AT) | KB(K_CSN) | KB(K_ID),
     [LINK_T_HEARTBEAT] = KB(K_AT),
-    [LINK_T_PROMISE] = KB(K_LN) | KB(K_AT),
+    [LINK_T_PROMISE] = KB(K_LN) | KB(K_AT) | KB(K_RND) | KB(K_SENT) | KB(K_RECV),
 };
 
 /* ... and which of them are required. */
@@ -854,7 +863,7 @@ static int link__field(link__cur_t *c, int k, link_frame_t *f, msgpack_zone *zon
             return rc;
         f->hello.role = link__role_from(role);
         if (f->hello.role == LINK_ROLE_NONE)
-            return link__fail(c, SIM_EPARSE, "field 'role' must be station, router or host");
+            return link__fail(c, SIM_EPARSE, "field 'role' must be station, router, host or clock");
         return 0;
     }
     case K_NAME:
@@ -936,6 +945,14 @@ static int link__field(link__cur_t *c, int k, link_frame_t *f, msgpack_zone *zon
                              "field 'to' must be a csn from 0 to 9999");
     case K_RI:
         return link__get_str(c, &f->svc.ri, "field 'ri' must be a string");
+    case K_RND:
+    case K_SENT:
+    case K_RECV:
+        if ((rc = link__get_uint(c, UINT64_MAX, &u, "fields 'rnd', 'sent', 'recv' must be integers",
+                                 "fields 'rnd', 'sent', 'recv' must not be negative")) != 0)
+            return rc;
+        *(k == K_RND ? &f->promise.rnd : k == K_SENT ? &f->promise.sent : &f->promise.recv) = u;
+        return 0;
     default:
         return link__skip(c);
     }
@@ -1047,6 +1064,12 @@ int link_frame_decode(const char *payload, size_t len, link_frame_t *f, msgpack_
     for (k = 0; k < K_COUNT; k++)
         if ((link__type_required[f->type] & KB(k)) && !(seen & KB(k)))
             return link__fail(&c, SIM_EPARSE, link__missing[k]);
+    if (f->type == LINK_T_PROMISE) {
+        int m = !!(seen & KB(K_RND)) + !!(seen & KB(K_SENT)) + !!(seen & KB(K_RECV));
+        if (m != 0 && m != 3)
+            return link__fail(&c, SIM_EPARSE, "a promise with 'rnd', 'sent' or 'recv' needs all three");
+        f->promise.has_counts = m == 3;
+    }
     return link__finish(&c, f);
 }
 
@@ -1086,6 +1109,11 @@ bool link_frame_equal(const link_frame_t *a, const link_frame_t *b)
         return true;
     case LINK_T_ACK:
         return a->ack.n == b->ack.n;
+    case LINK_T_PROMISE:
+        return a->promise.has_counts == b->promise.has_counts &&
+               (!a->promise.has_counts ||
+                (a->promise.rnd == b->promise.rnd && a->promise.sent == b->promise.sent &&
+                 a->promise.recv == b->promise.recv));
     case LINK_T_SVC:
         if (a->svc.code != b->svc.code ||
             (a->svc.code == LINK_SVC_OTHER && !sim_span_eq(a->svc.code_text, b->svc.code_text)))

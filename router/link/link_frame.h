@@ -64,9 +64,10 @@ typedef enum link_role {
     LINK_ROLE_STATION = 1, /* "station": one station, one link */
     LINK_ROLE_ROUTER = 2,  /* "router": a trunk between two routers, one link */
     LINK_ROLE_HOST = 3,    /* "host": a station host multiplexing many stations */
+    LINK_ROLE_CLOCK = 4,   /* "clock": a party's connection to the time keeper (--asap) */
 } link_role_t;
 
-/* "station", "router", "host"; NULL for NONE or out of range. */
+/* "station", "router", "host", "clock"; NULL for NONE or out of range. */
 const char *link_role_name(link_role_t r);
 
 /* Service message codes. The strings are stable: they are on the wire and in
@@ -156,6 +157,13 @@ typedef struct link_frame {
         struct link_frame_abort {
             sim_span_t id; /* "id": the preempted cable, as text */
         } abort;
+        struct link_frame_promise {
+            /* On a clock connection (PROTOCOL.md 8): the round ("rnd") and
+             * the reporting party's counts of time-stamped frames sent and
+             * received ("sent", "recv"); has_counts when all three are set. */
+            bool     has_counts;
+            uint64_t rnd, sent, recv;
+        } promise;
     };
 } link_frame_t;
 
