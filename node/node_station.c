@@ -94,6 +94,7 @@ struct node_station {
     uint64_t             *vt_sent, *vt_recv;
     struct vframe        *vframes;     /* received, waiting for their sim-time */
     sim_event_t           opev;        /* the operator's next acknowledgement */
+    uint32_t              vt_seq;      /* frames received, for the tie order */
 };
 
 typedef struct vframe {
@@ -603,7 +604,7 @@ static void on_frame(node_station_t *st, const char *payload, size_t len)
     }
     if (st->sched && rtr_sync_counted(f.type, f.has_at)) {
         /* Virtual time: handled at its sim-time, in the scheduler's order
-         * (ties: arrivals, higher precedence, this link, its csn). */
+         * (ties: arrivals, this link, the order the router sent them). */
         vframe_t *v = sim_xmalloc(sizeof(*v) + len);
         v->st = st;
         v->len = (uint32_t)len;
@@ -614,8 +615,8 @@ static void on_frame(node_station_t *st, const char *payload, size_t len)
             st->vframes->prev = v;
         st->vframes = v;
         sim_event_init(&v->ev);
-        sim_event_key(&v->ev, SIM_EV_ARRIVAL, f.type == LINK_T_CABLE ? f.cable.prec : 0, st->ri,
-                      strlen(st->ri), f.csn, 0, 0);
+        sim_event_key(&v->ev, SIM_EV_ARRIVAL, 0, st->ri, strlen(st->ri), (int32_t)st->vt_seq++,
+                      0, 0);
         if (st->vt_recv)
             (*st->vt_recv)++;
         sim_sched_add(st->sched, &v->ev, f.at, vframe_cb);
@@ -722,8 +723,9 @@ static void hb_cb(uv_timer_t *t)
         st_drop(st, "router silent");
         return;
     }
-    if (st->n_again && st->up)
-        send_again(st); /* repeats a busy router asked for */
+    if (st->n_again && st->up && !st->sched)
+        send_again(st); /* repeats a busy router asked for (in virtual time: on the
+                           next acknowledgement, an event) */
     link_frame_init(&f, LINK_T_HEARTBEAT);
     put_frame(st, &f);
     flush(st);

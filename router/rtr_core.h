@@ -56,6 +56,7 @@ struct rtr_port {
     uint32_t     garbled;  /* unreadable cables received in a row */
     sim_event_t  wake;     /* a closed station opens: release what was held */
     uint64_t     held;     /* copies held for it while closed */
+    uint32_t     vt_seq;   /* virtual time: frames received, for the tie order */
     bool         full;     /* the connection's output is over its high-water mark */
     int32_t      ack_csn;  /* first number of the ACK run being built */
     uint32_t     ack_n;    /* its length; 0: none */

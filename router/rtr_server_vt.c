@@ -286,10 +286,12 @@ void srv_vt_port_frame(rtr_server_t *s, conn_t *c, const link_frame_t *f, const 
         s->vframes->prev = v;
     s->vframes = v;
     sim_event_init(&v->ev);
-    /* Ties: arrivals first, higher precedence first, then the link, then
-     * the order of the link's frames (csn; the socket keeps it). */
-    sim_event_key(&v->ev, SIM_EV_ARRIVAL, prec, c->port->name, strlen(c->port->name),
-                  f->csn, 0, c->port->idx);
+    /* Ties: arrivals before other events, then by link, then in the order
+     * the link's sender made them (its csn order: reordering them by
+     * precedence would break channel continuity). */
+    (void)prec;
+    sim_event_key(&v->ev, SIM_EV_ARRIVAL, 0, c->port->name, strlen(c->port->name),
+                  (int32_t)c->port->vt_seq++, 0, c->port->idx);
     sim_sched_add(&s->sched, &v->ev, f->at, vframe_cb);
 }
 

@@ -15,6 +15,7 @@
 #include "report_out.h"
 #include "rtr_server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -162,6 +163,19 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
     return remove(p);
 }
 
+static bool has_logs(const char *dir)
+{
+    DIR           *d = opendir(dir);
+    struct dirent *e;
+    bool           found = false;
+    if (!d)
+        return false;
+    while (!found && (e = readdir(d)))
+        found = strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".dlog") == 0;
+    closedir(d);
+    return found;
+}
+
 static net_network_t *load_network(const char *network, const char *corpus)
 {
     net_errors_t   errs = {0};
@@ -299,6 +313,14 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         snprintf(logs, sizeof(logs), "%s", log_dir);
+        if (has_logs(log_dir)) {
+            /* The report is made from every log of the folder: another
+             * run's would be counted too. */
+            fprintf(stderr, "cablesim run: %s already holds delivery logs; give a new or "
+                            "empty folder to --log\n", log_dir);
+            rc = CLI_USAGE;
+            goto out;
+        }
     } else {
         snprintf(logs, sizeof(logs), "%s/log", tmp);
         mkdir(logs, 0777);
