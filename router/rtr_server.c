@@ -478,6 +478,9 @@ void srv_conn_close(conn_t *c, const char *why)
         uv_buf_t b = uv_buf_init(c->out, (unsigned)c->out_len);
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
+    if (c->port && c->port->conn == c && !s->stopping && s->virt && !s->party.ended)
+        fprintf(stderr, "router %s: link %s closed: %s\n", s->me->name, c->port->name,
+                why ? why : "?");
     c->closing = true;
     unstage_conn(s, c);
     srv_vt_conn_closed(s, c);

@@ -125,7 +125,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf '%s'", tmpdir);
+    if (getenv("SIM_KEEP"))
+        fprintf(stderr, "kept %s\n", tmpdir);
+    else
+        sh("rm -rf '%s'", tmpdir);
     return 0;
 }
 
@@ -141,20 +144,30 @@ static void test_asap_twice_identical(void **state)
     assert_same_logs(a, b);
 }
 
+/* A free port outside the kernel's ephemeral range (32768 and up), so that
+ * no test running beside this one can be given it between the check and
+ * the routers' bind (five digits, like the sample's). */
 static int free_port(void)
 {
-    struct sockaddr_in sa;
-    socklen_t          len = sizeof(sa);
-    int                fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid();
+    for (int tries = 0; tries < 1000; tries++) {
+        struct sockaddr_in sa;
+        int                fd = socket(AF_INET, SOCK_STREAM, 0), port, ok;
+        assert_true(fd >= 0);
+        port = 20000 + (int)(rand_r(&seed) % 12000);
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = htons((uint16_t)port);
+        ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    fail_msg("no free port between 20000 and 32000");
+    return -1;
 }
 
 /* The sample as separate processes (three routers, four hosts) and as one
@@ -183,7 +196,9 @@ static void test_multiprocess_identical(void **state)
     snprintf(net, sizeof(net), "%s/net.yaml", tmpdir);
     snprintf(m, sizeof(m), "%s/multi", tmpdir);
     snprintf(c, sizeof(c), "%s/one", tmpdir);
-    o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "cd '%s' && mkdir -p '%s' && ", tmpdir, m);
+    /* Every process runs in the test's folder (its journals and outputs). */
+    o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "cd '%s' || exit 1; mkdir -p '%s'; ", tmpdir,
+                          m);
     for (int i = 0; i < 3; i++)
         o += (size_t)snprintf(cmd + o, sizeof(cmd) - o,
                               "('%s' router --asap --network '%s' --name %s --journal j%d "
@@ -209,6 +224,8 @@ static void test_multiprocess_identical(void **state)
                         "2>/dev/null",
                         tu_bin(), net, tu_sample_path("cables"), c, tmpdir),
                      0);
+    if (sh("grep -h 'closed:' '%s'/r*.err >&2", tmpdir) == 0)
+        fprintf(stderr, "(links closed during the multi-process run, above)\n");
     assert_same_logs(m, c);
     assert_int_equal(sh("'%s' report '%s' > '%s/multi.out'", tu_bin(), m, tmpdir), 0);
     assert_int_equal(sh("cmp -s '%s/multi.out' '%s/one.out'", tmpdir, tmpdir), 0);
