@@ -1054,4 +1054,5 @@ void rtr_server_stats(const rtr_server_t *s, rtr_server_stats_t *st)
     st->queued = cs.queued_now;
     st->pending = cs.pending_cables;
     st->fdatasyncs = js.fdatasyncs;
+    st->time_reports = s->party.reports;
 }

@@ -67,6 +67,7 @@ void rtr_server_free(rtr_server_t *s);
 typedef struct rtr_server_stats {
     uint64_t connections, refused, closed_protocol, closed_idle, closed_slow;
     uint64_t accepted, delivered_copies, duplicates, fdatasyncs, queued, pending;
+    uint64_t time_reports; /* virtual time: reports sent to the keeper (or made, by it) */
 } rtr_server_stats_t;
 
 void rtr_server_stats(const rtr_server_t *s, rtr_server_stats_t *st);

@@ -409,9 +409,21 @@ int cmd_run(int argc, char **argv)
     if (r.tty)
         fprintf(stderr, "\n");
     {
-        double el = (double)(uv_hrtime() - r.t0_ns) / 1e9;
-        fprintf(stderr, "run: done in %.2f s (%.0f cables/s)\n", el,
-                el > 0 ? (double)r.replay.n / el : 0.0);
+        double             el = (double)(uv_hrtime() - r.t0_ns) / 1e9;
+        uint64_t           reports = 0;
+        node_host_stats_t  hs;
+        rtr_server_stats_t rs;
+        for (uint32_t i = 0; i < r.n_hosts; i++) {
+            node_host_stats(r.hosts[i], &hs);
+            reports += hs.reports;
+        }
+        for (uint32_t i = 0; i < r.n_routers; i++) {
+            rtr_server_stats(r.routers[i], &rs);
+            reports += rs.time_reports;
+        }
+        fprintf(stderr, "run: done in %.2f s (%.0f cables/s), time reports %llu (%.1f per cable)\n",
+                el, el > 0 ? (double)r.replay.n / el : 0.0, (unsigned long long)reports,
+                r.replay.n ? (double)reports / (double)r.replay.n : 0.0);
     }
 
 free_all:
