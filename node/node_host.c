@@ -359,7 +359,7 @@ static void c_connect_cb(uv_connect_t *req, int status)
 {
     node_host_t      *h = req->data;
     link_frame_t      f;
-    link_hello_link_t l = {sim_span_str(""), -1};
+    link_hello_link_t l;
     char              name[RTR_SYNC_NAME_MAX];
     h->c_connecting = false;
     if (status < 0 || h->stopping) {
@@ -370,13 +370,7 @@ static void c_connect_cb(uv_connect_t *req, int status)
     uv_tcp_nodelay(h->ctcp, 1);
     uv_read_start((uv_stream_t *)h->ctcp, c_alloc, c_read);
     snprintf(name, sizeof(name), "host:%s", h->o.name);
-    link_frame_init(&f, LINK_T_HELLO);
-    f.hello.role = LINK_ROLE_CLOCK;
-    f.hello.name = sim_span_str(name);
-    f.hello.links = &l;
-    f.hello.n_links = 1;
-    f.hello.asap = true;
-    f.hello.hb_ms = h->o.heartbeat_ms;
+    rtr_sync_hello(&f, &l, name, h->o.heartbeat_ms);
     c_send(h, &f);
 }
 
@@ -446,13 +440,7 @@ static void host_pump(node_host_t *h)
                 break;
             if (!rtr_sync_party_report(&h->party, t, &rnd, &sent, &recv))
                 break;
-            link_frame_init(&f, LINK_T_PROMISE);
-            f.has_at = true;
-            f.at = t;
-            f.promise.has_counts = true;
-            f.promise.rnd = rnd;
-            f.promise.sent = sent;
-            f.promise.recv = recv;
+            rtr_sync_report_frame(&f, rnd, t, sent, recv);
             flush_dirty(h); /* the frames counted go before the report */
             c_send(h, &f);
             h->stt.reports++;

@@ -102,7 +102,7 @@ static void clock_connect_cb(uv_connect_t *req, int status)
     rtr_server_t     *s = SIM_CONTAINER_OF(req, rtr_server_t, clock_creq);
     conn_t           *c = req->handle->data;
     link_frame_t      f;
-    link_hello_link_t l = {sim_span_str(""), -1};
+    link_hello_link_t l;
     char              name[RTR_SYNC_NAME_MAX];
     s->clock_connecting = false;
     if (status < 0 || s->stopping) {
@@ -113,13 +113,7 @@ static void clock_connect_cb(uv_connect_t *req, int status)
         return;
     }
     party_name(s, name, sizeof(name));
-    link_frame_init(&f, LINK_T_HELLO);
-    f.hello.role = LINK_ROLE_CLOCK;
-    f.hello.name = sim_span_str(name);
-    f.hello.links = &l;
-    f.hello.n_links = 1;
-    f.hello.asap = true;
-    f.hello.hb_ms = s->o.heartbeat_ms;
+    rtr_sync_hello(&f, &l, name, s->o.heartbeat_ms);
     send_frame(c, &f);
     srv_conn_start(c);
 }
@@ -163,15 +157,6 @@ void srv_vt_conn_closed(rtr_server_t *s, conn_t *c)
 
 /* --- the keeper ------------------------------------------------------------ */
 
-static void grant_frame(link_frame_t *f, uint64_t rnd, sim_time_t horizon)
-{
-    link_frame_init(f, LINK_T_PROMISE);
-    f->has_at = true;
-    f->at = horizon;
-    f->promise.has_counts = true;
-    f->promise.rnd = rnd;
-}
-
 /* Start every round that can start; returns whether one did. */
 static bool keeper_poll(rtr_server_t *s)
 {
@@ -180,7 +165,7 @@ static bool keeper_poll(rtr_server_t *s)
     bool       any = false;
     while (rtr_sync_keeper_poll(&s->keeper, &rnd, &h)) {
         link_frame_t f;
-        grant_frame(&f, rnd, h);
+        rtr_sync_grant_frame(&f, rnd, h);
         for (conn_t *c = s->conns; c; c = c->next)
             if (c->is_clock && c->clock_party >= 0 && !c->closing)
                 send_frame(c, &f);
@@ -194,7 +179,7 @@ int srv_vt_clock_hello(rtr_server_t *s, conn_t *c, const link_frame_t *f)
 {
     int               i;
     link_frame_t      h;
-    link_hello_link_t l = {sim_span_str(""), -1};
+    link_hello_link_t l;
     char              name[RTR_SYNC_NAME_MAX];
     if (!s->keeper_on) {
         srv_send_svc_raw(c, LINK_SVC_PROTOCOL, "HELLO: THIS ROUTER KEEPS NO TIME (NOT --ASAP "
@@ -217,17 +202,11 @@ int srv_vt_clock_hello(rtr_server_t *s, conn_t *c, const link_frame_t *f)
     c->hello_done = true;
     c->peer_hb_ms = f->hello.hb_ms;
     party_name(s, name, sizeof(name));
-    link_frame_init(&h, LINK_T_HELLO);
-    h.hello.role = LINK_ROLE_CLOCK;
-    h.hello.name = sim_span_str(name);
-    h.hello.links = &l;
-    h.hello.n_links = 1;
-    h.hello.asap = true;
-    h.hello.hb_ms = s->o.heartbeat_ms;
+    rtr_sync_hello(&h, &l, name, s->o.heartbeat_ms);
     send_frame(c, &h);
     if (s->keeper.rnd) {
         link_frame_t g;
-        grant_frame(&g, s->keeper.rnd, s->keeper.horizon);
+        rtr_sync_grant_frame(&g, s->keeper.rnd, s->keeper.horizon);
         send_frame(c, &g);
     }
     return 0;
@@ -351,13 +330,7 @@ void srv_vt_pump(rtr_server_t *s)
             break;
         if (rtr_sync_party_report(&s->party, next, &rnd, &sent, &recv)) {
             link_frame_t f;
-            link_frame_init(&f, LINK_T_PROMISE);
-            f.has_at = true;
-            f.at = next;
-            f.promise.has_counts = true;
-            f.promise.rnd = rnd;
-            f.promise.sent = sent;
-            f.promise.recv = recv;
+            rtr_sync_report_frame(&f, rnd, next, sent, recv);
             send_frame(s->clock_conn, &f);
         }
         break;

@@ -158,6 +158,36 @@ bool rtr_sync_party_report(rtr_sync_party_t *p, sim_time_t next, uint64_t *rnd, 
     return true;
 }
 
+void rtr_sync_hello(link_frame_t *f, link_hello_link_t *l, const char *name, uint32_t hb_ms)
+{
+    l->ln = sim_span_str("");
+    l->last_rx = -1;
+    link_frame_init(f, LINK_T_HELLO);
+    f->hello.role = LINK_ROLE_CLOCK;
+    f->hello.name = sim_span_str(name);
+    f->hello.links = l;
+    f->hello.n_links = 1;
+    f->hello.asap = true;
+    f->hello.hb_ms = hb_ms;
+}
+
+void rtr_sync_report_frame(link_frame_t *f, uint64_t rnd, sim_time_t next, uint64_t sent,
+                           uint64_t recv)
+{
+    link_frame_init(f, LINK_T_PROMISE);
+    f->has_at = true;
+    f->at = next;
+    f->promise.has_counts = true;
+    f->promise.rnd = rnd;
+    f->promise.sent = sent;
+    f->promise.recv = recv;
+}
+
+void rtr_sync_grant_frame(link_frame_t *f, uint64_t rnd, sim_time_t horizon)
+{
+    rtr_sync_report_frame(f, rnd, horizon, 0, 0);
+}
+
 bool rtr_sync_counted(int link_type, bool has_at)
 {
     return has_at && (link_type == LINK_T_CABLE || link_type == LINK_T_ACK ||

@@ -96,6 +96,17 @@ void rtr_sync_party_grant(rtr_sync_party_t *p, uint64_t rnd, sim_time_t horizon)
  * round, or a change since the last. */
 bool rtr_sync_party_report(rtr_sync_party_t *p, sim_time_t next, uint64_t *rnd, uint64_t *sent,
                            uint64_t *recv);
+/* The frames of a clock connection (PROTOCOL.md 7.3), into f: a 'clock'
+ * HELLO for party 'name' (borrowed, as is l, which it points to); a
+ * report; a grant (horizon SIM_TIME_NEVER: the end). */
+struct link_frame;
+struct link_hello_link;
+void rtr_sync_hello(struct link_frame *f, struct link_hello_link *l, const char *name,
+                    uint32_t hb_ms);
+void rtr_sync_report_frame(struct link_frame *f, uint64_t rnd, sim_time_t next, uint64_t sent,
+                           uint64_t recv);
+void rtr_sync_grant_frame(struct link_frame *f, uint64_t rnd, sim_time_t horizon);
+
 /* Does a frame of this type with this "at" count? */
 bool rtr_sync_counted(int link_type, bool has_at);
 

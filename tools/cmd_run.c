@@ -226,7 +226,7 @@ int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char    *network = NULL, *corpus = NULL, *log_dir = NULL;
-    bool           json = false, fail_obj = false, no_link = false, speed_set = false;
+    bool           json = false, fail_obj = false, no_link = false;
     char           tmp[512] = "", logs[600], err[1024], sample_c[1024], sample_n[1024];
     run_t          r;
     int            ch, rc = CLI_OK;
@@ -249,7 +249,6 @@ int cmd_run(int argc, char **argv)
             if (*end || !(r.speed > 0))
                 return cli_usage_error("run", "--speed takes a number above 0, not '%s'", optarg);
             r.asap = false;
-            speed_set = true;
             break;
         }
         case 'x': no_link = true; break;
@@ -262,7 +261,6 @@ int cmd_run(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
-    (void)speed_set;
     {
         const char *p = cli_sample_path("cables");
         snprintf(sample_c, sizeof(sample_c), "%s", p ? p : "");
