@@ -167,9 +167,11 @@ static bool keeper_poll(rtr_server_t *s)
         link_frame_t f;
         rtr_sync_grant_frame(&f, rnd, h);
         for (conn_t *c = s->conns; c; c = c->next)
-            if (c->is_clock && c->clock_party >= 0 && !c->closing)
+            if (c->is_clock && c->clock_party >= 0 && !c->closing &&
+                rtr_sync_keeper_granted(&s->keeper, (uint32_t)c->clock_party))
                 send_frame(c, &f);
-        rtr_sync_party_grant(&s->party, rnd, h);
+        if (rtr_sync_keeper_granted(&s->keeper, (uint32_t)s->keeper_self))
+            rtr_sync_party_grant(&s->party, rnd, h);
         any = true;
     }
     return any;
@@ -204,9 +206,9 @@ int srv_vt_clock_hello(rtr_server_t *s, conn_t *c, const link_frame_t *f)
     party_name(s, name, sizeof(name));
     rtr_sync_hello(&h, &l, name, s->o.heartbeat_ms);
     send_frame(c, &h);
-    if (s->keeper.rnd) {
+    if (s->keeper.p[i].granted) {
         link_frame_t g;
-        rtr_sync_grant_frame(&g, s->keeper.rnd, s->keeper.horizon);
+        rtr_sync_grant_frame(&g, s->keeper.p[i].granted, s->keeper.p[i].g_horizon);
         send_frame(c, &g);
     }
     return 0;

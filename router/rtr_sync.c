@@ -65,8 +65,8 @@ void rtr_sync_keeper_report(rtr_sync_keeper_t *k, uint32_t i, uint64_t rnd, sim_
                             uint64_t sent, uint64_t recv)
 {
     rtr_sync_keeper_party_t *p;
-    if (i >= k->n || rnd != k->rnd)
-        return; /* a report of an earlier round: superseded */
+    if (i >= k->n || rnd > k->p[i].granted)
+        return; /* a round it was never granted */
     p = &k->p[i];
     p->joined = true;
     p->rnd = rnd;
@@ -84,8 +84,8 @@ bool rtr_sync_keeper_poll(rtr_sync_keeper_t *k, uint64_t *rnd, sim_time_t *horiz
         return false;
     for (uint32_t i = 0; i < k->n; i++) {
         const rtr_sync_keeper_party_t *p = &k->p[i];
-        if (!p->joined || p->rnd != k->rnd)
-            return false;
+        if (!p->joined || p->rnd != p->granted)
+            return false; /* still in its window, or not reported yet */
         sent += p->sent;
         recv += p->recv;
         g = SIM_MIN(g, p->next);
@@ -99,9 +99,22 @@ bool rtr_sync_keeper_poll(rtr_sync_keeper_t *k, uint64_t *rnd, sim_time_t *horiz
     } else {
         k->horizon = g > SIM_TIME_NEVER - k->lookahead ? SIM_TIME_NEVER - 1 : g + k->lookahead;
     }
+    for (uint32_t i = 0; i < k->n; i++) {
+        rtr_sync_keeper_party_t *p = &k->p[i];
+        if (k->ended || p->next < k->horizon) {
+            p->granted = k->rnd;
+            p->g_horizon = k->horizon;
+            k->grants++;
+        }
+    }
     *rnd = k->rnd;
     *horizon = k->horizon;
     return true;
+}
+
+bool rtr_sync_keeper_granted(const rtr_sync_keeper_t *k, uint32_t i)
+{
+    return i < k->n && k->rnd && k->p[i].granted == k->rnd;
 }
 
 uint32_t rtr_sync_keeper_missing(const rtr_sync_keeper_t *k, char *names, size_t size)

@@ -13,10 +13,17 @@
  * that belongs inside the window: each handles every event before H, in
  * order, on its own, and reports
  *   (round, its next event time, frames with a sim-time it sent, received).
- * The keeper starts round k+1 once every party has reported round k and
- * the sums of sent and received are equal (nothing is in flight, so every
- * next-event time is final). When every party has no event left, the
- * horizon is SIM_TIME_NEVER: the run is over.
+ * The keeper starts round k+1 once every party has reported since its last
+ * grant and the sums of sent and received are equal (nothing is in flight,
+ * so every next-event time is final). When every party has no event left,
+ * the horizon is SIM_TIME_NEVER: the run is over.
+ *
+ * Only the parties with an event before H are granted a round: the others
+ * have nothing to do in it, and their last report stays true until a frame
+ * reaches them, when they report again by themselves (their received count
+ * changed; until then the sums differ and no round starts). A report
+ * carries the round of the last grant its party had, so the keeper knows
+ * whether a granted party has finished its window.
  *
  * Counted frames are exactly those with a sim-time ("at") of types cable,
  * ack, svc and abort; both ends count the same ones.
@@ -37,7 +44,9 @@
 typedef struct rtr_sync_keeper_party {
     char       name[RTR_SYNC_NAME_MAX];
     bool       joined;   /* reported at least once */
-    uint64_t   rnd;      /* round of its last report */
+    uint64_t   rnd;      /* the grant its last report answered */
+    uint64_t   granted;  /* the last round granted to it (0: none) */
+    sim_time_t g_horizon; /* that round's horizon */
     sim_time_t next;     /* its earliest event */
     uint64_t   sent, recv;
 } rtr_sync_keeper_party_t;
@@ -50,6 +59,7 @@ typedef struct rtr_sync_keeper {
     sim_time_t               horizon;   /* its H */
     bool                     ended;
     uint64_t                 reports;   /* reports received */
+    uint64_t                 grants;    /* grants given (one per party and round) */
 } rtr_sync_keeper_t;
 
 /* rtr_sync_lookahead - L for a network: the least latency of any station
@@ -65,12 +75,16 @@ void rtr_sync_keeper_init(rtr_sync_keeper_t *k, const net_network_t *net, bool n
 void rtr_sync_keeper_destroy(rtr_sync_keeper_t *k);
 /* The index of a party name, or -1 when the network has no such party. */
 int  rtr_sync_keeper_find(const rtr_sync_keeper_t *k, const char *name, size_t len);
-/* A report from party i (a stale round is ignored). */
+/* A report from party i: its state now; it has finished its window once
+ * rnd is the last round granted to it (a report of a round it was never
+ * granted is ignored). */
 void rtr_sync_keeper_report(rtr_sync_keeper_t *k, uint32_t i, uint64_t rnd, sim_time_t next,
                             uint64_t sent, uint64_t recv);
 /* rtr_sync_keeper_poll - true when a new round starts: *rnd and *horizon
- * (SIM_TIME_NEVER: the run is over) are what to grant every party. */
+ * (SIM_TIME_NEVER: the run is over) are what to grant the parties for
+ * which rtr_sync_keeper_granted is true (every party at the end). */
 bool rtr_sync_keeper_poll(rtr_sync_keeper_t *k, uint64_t *rnd, sim_time_t *horizon);
+bool rtr_sync_keeper_granted(const rtr_sync_keeper_t *k, uint32_t i);
 /* How many parties have not joined yet (for a "waiting for" message). */
 uint32_t rtr_sync_keeper_missing(const rtr_sync_keeper_t *k, char *names, size_t size);
 

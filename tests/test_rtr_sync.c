@@ -1,8 +1,9 @@
 /*
  * test_rtr_sync.c - rounds of virtual time without sockets: the keeper
  * grants nothing before every party reported, nothing while frames are in
- * flight, [G, G + L) after, and the end when no party has an event; a
- * party reports once per change.
+ * flight, [G, G + L) after, only to the parties with an event in it, and
+ * the end (to all) when no party has an event; a party reports once per
+ * change.
  */
 #include "link/link_frame.h"
 #include "rtr_sync.h"
@@ -41,24 +42,42 @@ static void test_keeper_rounds(void **state)
     assert_true(rtr_sync_keeper_poll(&k, &rnd, &h));
     assert_int_equal(rnd, 1);
     assert_int_equal(h, 5000000 + 20000);
+    /* Only party 2 has an event before the horizon: only it is granted. */
+    assert_true(rtr_sync_keeper_granted(&k, 2));
+    assert_false(rtr_sync_keeper_granted(&k, 0));
+    assert_false(rtr_sync_keeper_granted(&k, 3));
+    assert_false(rtr_sync_keeper_poll(&k, &rnd, &h)); /* party 2 is in its window */
     /* Round 1: party 2 sent a frame that party 0 has not reported yet. */
     rtr_sync_keeper_report(&k, 2, 1, 7000000, 1, 0);
-    rtr_sync_keeper_report(&k, 0, 1, SIM_TIME_NEVER, 0, 0);
-    rtr_sync_keeper_report(&k, 1, 1, SIM_TIME_NEVER, 0, 0);
-    rtr_sync_keeper_report(&k, 3, 0, 1, 0, 0); /* a stale round: ignored */
-    assert_false(rtr_sync_keeper_poll(&k, &rnd, &h));
-    rtr_sync_keeper_report(&k, 3, 1, 7000000, 0, 0);
+    rtr_sync_keeper_report(&k, 3, 2, 1, 0, 0); /* a round never granted to it: ignored */
+    assert_int_equal(k.p[3].next, 7000000);
     assert_false(rtr_sync_keeper_poll(&k, &rnd, &h)); /* in flight: 1 sent, 0 received */
-    rtr_sync_keeper_report(&k, 0, 1, 5050000, 0, 1);  /* received: its event at 5.05 s */
+    /* Party 0 was not granted round 1: it reports its last grant's round
+     * (none yet) with the frame received, its event at 5.05 s. */
+    rtr_sync_keeper_report(&k, 0, 0, 5050000, 0, 1);
     assert_true(rtr_sync_keeper_poll(&k, &rnd, &h));
     assert_int_equal(rnd, 2);
     assert_int_equal(h, 5050000 + 20000);
-    /* Round 2: nobody has anything left: the end. */
-    for (uint32_t i = 0; i < 4; i++)
-        rtr_sync_keeper_report(&k, i, 2, SIM_TIME_NEVER, i == 2, i == 0);
+    assert_true(rtr_sync_keeper_granted(&k, 0));
+    assert_false(rtr_sync_keeper_granted(&k, 2));
+    assert_false(rtr_sync_keeper_poll(&k, &rnd, &h)); /* party 0 is in its window */
+    rtr_sync_keeper_report(&k, 0, 2, SIM_TIME_NEVER, 0, 1);
+    /* Round 3: parties 2 and 3 have their events at 7 s. */
+    assert_true(rtr_sync_keeper_poll(&k, &rnd, &h));
+    assert_int_equal(rnd, 3);
+    assert_int_equal(h, 7000000 + 20000);
+    assert_true(rtr_sync_keeper_granted(&k, 2) && rtr_sync_keeper_granted(&k, 3));
+    assert_false(rtr_sync_keeper_granted(&k, 0) || rtr_sync_keeper_granted(&k, 1));
+    rtr_sync_keeper_report(&k, 2, 3, SIM_TIME_NEVER, 1, 0);
+    assert_false(rtr_sync_keeper_poll(&k, &rnd, &h));
+    rtr_sync_keeper_report(&k, 3, 3, SIM_TIME_NEVER, 0, 0);
+    /* Nobody has anything left: the end, granted to every party. */
     assert_true(rtr_sync_keeper_poll(&k, &rnd, &h));
     assert_int_equal(h, SIM_TIME_NEVER);
     assert_true(k.ended);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_true(rtr_sync_keeper_granted(&k, i));
+    assert_int_equal(k.grants, 1 + 1 + 2 + 4);
     assert_false(rtr_sync_keeper_poll(&k, &rnd, &h));
     rtr_sync_keeper_destroy(&k);
     net_free(net);
