@@ -274,9 +274,13 @@ static void pack_accept(rtr_core_t *c, const char *id, const char *raw, size_t r
     msgpack_pack_array(&pk, pl->n_copies);
     for (uint32_t i = 0; i < pl->n_copies; i++) {
         const rtr_copy_t *cp = &pl->copies[i];
-        msgpack_pack_map(&pk, 2);
+        msgpack_pack_map(&pk, cp->niact ? 3 : 2);
         pk_key(&pk, "p");
         msgpack_pack_uint8(&pk, (uint8_t)cp->prec);
+        if (cp->niact) {
+            pk_key(&pk, "n");
+            msgpack_pack_true(&pk);
+        }
         pk_key(&pk, "fl2");
         msgpack_pack_array(&pk, cp->n);
         for (uint32_t k = 0; k < cp->n; k++)
@@ -329,11 +333,12 @@ static int view_accept(const msgpack_object *o, accept_view_t *v)
 }
 
 /* The copy 'k' of an ACCEPT: its precedence and FL2. */
-static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec,
+static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec, bool *niact,
                      const msgpack_object **fl2)
 {
     const msgpack_object *o = &v->copies->via.array.ptr[k];
     *prec = CABLE_PREC_NONE;
+    *niact = false;
     *fl2 = NULL;
     if (o->type != MSGPACK_OBJECT_MAP)
         return SIM_ETYPE;
@@ -345,6 +350,8 @@ static int view_copy(const accept_view_t *v, uint32_t k, cable_prec_t *prec,
             *prec = val->via.u64 ? (cable_prec_t)val->via.u64 : CABLE_PREC_R;
         else if (sim_span_eq_str(key, "fl2") && val->type == MSGPACK_OBJECT_ARRAY)
             *fl2 = val;
+        else if (sim_span_eq_str(key, "n") && val->type == MSGPACK_OBJECT_BOOLEAN)
+            *niact = val->via.boolean;
     }
     return *fl2 && *prec != CABLE_PREC_NONE ? 0 : SIM_EPARSE;
 }
@@ -416,6 +423,7 @@ static int load_copy(rtr_core_t *c, rtr_port_t *p, rtr_qent_t *e)
     accept_view_t    v;
     const msgpack_object *fl2;
     cable_prec_t     prec;
+    bool             niact;
     const char      *err = NULL;
     sim_span_t      *ris;
 
@@ -431,7 +439,7 @@ static int load_copy(rtr_core_t *c, rtr_port_t *p, rtr_qent_t *e)
     msgpack_zone_init(&zone, 4096);
     if (msgpack_unpack(c->rbuf, len, NULL, &zone, &obj) != MSGPACK_UNPACK_SUCCESS ||
         view_accept(&obj, &v) < 0 || e->tag >= v.copies->via.array.size ||
-        view_copy(&v, e->tag, &prec, &fl2) < 0 ||
+        view_copy(&v, e->tag, &prec, &niact, &fl2) < 0 ||
         cable_msgpack_decode_view(&c->cable, v.raw.p, v.raw.len, &err) < 0) {
         msgpack_zone_destroy(&zone);
         return SIM_EPARSE;
@@ -487,6 +495,12 @@ static sim_time_t closed_until(const rtr_core_t *c, const rtr_port_t *p, sim_tim
     return 0;
 }
 
+static bool head_niact(const rtr_queue_t *q)
+{
+    const rtr_qent_t *e = rtr_queue_head(q);
+    return e && e->niact;
+}
+
 static bool tx_can_start(rtr_txlink_t *l)
 {
     rtr_port_t *p = port_of_tx(l);
@@ -494,9 +508,10 @@ static bool tx_can_start(rtr_txlink_t *l)
     if (!p->conn || p->full || link_tx_full(&p->chan_tx))
         return false;
     if (p->hop.kind == RTR_HOP_LOCAL && c->net->stations[p->hop.station].n_closed &&
-        rtr_queue_top(&l->q) < CABLE_PREC_Z) {
-        /* A closed station (intercept): only FLASH and EMERGENCY COMMAND
-         * go through; the rest is held until it opens. */
+        rtr_queue_top(&l->q) < CABLE_PREC_Z && !head_niact(&l->q)) {
+        /* A closed station (intercept): only FLASH, EMERGENCY COMMAND and
+         * NIACT go through (the alert roster is called at any hour); the
+         * rest is held until it opens. */
         sim_time_t until = closed_until(c, p, c->sched->now);
         if (until) {
             if (!sim_event_pending(&p->wake) || p->wake.at != until) {
@@ -822,6 +837,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             rtr_qent_t       *e = &aw->copies[i];
             e->rec = rec;
             e->prec = (uint8_t)cp->prec;
+            e->niact = cp->niact;
             e->tag = i;
             e->csn = -1;
             copy_make(c, e, f->cable.c.p, f->cable.c.len, &c->plan.fl2[cp->first], cp->n, id);
@@ -853,8 +869,17 @@ static void queue_copies(rtr_core_t *c, uint32_t n, rtr_qent_t *copies, const ui
     for (uint32_t i = 0; i < n; i++) {
         rtr_port_t *p = port_of_hop(c, hops[i]);
         const char *id = entry_id(&copies[i]);
+        bool        closed = copies[i].prec < CABLE_PREC_Z && closed_until(c, p, c->sched->now);
+        if (closed && copies[i].niact) {
+            /* At the head of its level, ahead of what is held, so that it
+             * passes the hold (tx_can_start). */
+            dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)copies[i].prec, p->name, -1, p->peer,
+                 "NIACT: passes the hold of the closed station");
+            rtr_txlink_requeue(&p->tx, &copies[i], c->sched->now);
+            continue;
+        }
         dlog(c, RTR_DLOG_QUEUED, id, (cable_prec_t)copies[i].prec, p->name, -1, NULL, NULL);
-        if (copies[i].prec < CABLE_PREC_Z && closed_until(c, p, c->sched->now)) {
+        if (closed) {
             p->held++;
             dlog(c, RTR_DLOG_HELD, id, (cable_prec_t)copies[i].prec, p->name, -1, p->peer,
                  "station closed");
@@ -1191,13 +1216,15 @@ static int refill_cb(void *ud, const rtr_journal_rec_t *r)
         for (uint32_t k = 0; k < v.links->via.array.size; k++) {
             const msgpack_object *fl2;
             cable_prec_t          prec;
+            bool                  niact;
             rtr_qent_t            e;
             if (!sim_span_eq_str(obj_span(&v.links->via.array.ptr[k]), x->p->name) ||
-                view_copy(&v, k, &prec, &fl2) < 0 || rtr_level(prec) != x->level)
+                view_copy(&v, k, &prec, &niact, &fl2) < 0 || rtr_level(prec) != x->level)
                 continue;
             memset(&e, 0, sizeof(e));
             e.rec = r->id;
             e.prec = (uint8_t)prec;
+            e.niact = niact;
             e.tag = k;
             e.csn = -1;
             rtr_queue_refilled(x->q, &e);
@@ -1242,6 +1269,7 @@ static int port_index_by_name(rtr_core_t *c, sim_span_t name)
 typedef struct rcopy {
     int32_t port; /* -1: a link this router no longer has */
     uint8_t prec;
+    bool    niact;
     bool    settled;
 } rcopy_t;
 
@@ -1295,10 +1323,12 @@ static int scan_cb(void *ud, const rtr_journal_rec_t *r)
         for (uint32_t k = 0; k < ra->n; k++) {
             const msgpack_object *fl2;
             cable_prec_t          prec;
+            bool                  niact;
             ra->copies[k].port = port_index_by_name(c, obj_span(&v.links->via.array.ptr[k]));
-            if (view_copy(&v, k, &prec, &fl2) < 0)
+            if (view_copy(&v, k, &prec, &niact, &fl2) < 0)
                 ra->copies[k].port = -1;
             ra->copies[k].prec = (uint8_t)prec;
+            ra->copies[k].niact = niact;
         }
         pend_add(&s->index, r->id)->remaining = (uint32_t)s->n;
         s->n++;
@@ -1367,6 +1397,7 @@ int rtr_core_recover(rtr_core_t *c, size_t *restored, char *err, size_t errlen)
                 memset(&e, 0, sizeof(e));
                 e.rec = ra->rec;
                 e.prec = ra->copies[k].prec;
+                e.niact = ra->copies[k].niact;
                 e.tag = k;
                 e.csn = -1;
                 /* Bytes stay in the journal until the copy's turn comes. */

@@ -314,11 +314,13 @@ static void finish(rtr_plan_t *p, bool with_copies)
             cp = &p->copies[p->n_copies++];
             cp->hop = d->hop;
             cp->prec = CABLE_PREC_NONE;
+            cp->niact = false;
             cp->first = i;
             cp->n = 0;
         }
         p->copies[p->n_copies - 1].n++;
         p->copies[p->n_copies - 1].prec = SIM_MAX(p->copies[p->n_copies - 1].prec, d->prec);
+        p->copies[p->n_copies - 1].niact = p->copies[p->n_copies - 1].niact || d->niact;
     }
 }
 

@@ -149,6 +149,18 @@ bool rtr_queue_pop(rtr_queue_t *q, rtr_qent_t *out)
     return false;
 }
 
+const rtr_qent_t *rtr_queue_head(const rtr_queue_t *q)
+{
+    for (int l = 0; l < RTR_LEVELS; l++) {
+        const rtr_ring_t *r = &q->level[l];
+        if (r->n)
+            return &r->v[r->head];
+        if (r->spilled)
+            return NULL;
+    }
+    return NULL;
+}
+
 cable_prec_t rtr_queue_top(const rtr_queue_t *q)
 {
     static const cable_prec_t by_level[RTR_LEVELS] = {CABLE_PREC_Y, CABLE_PREC_Z, CABLE_PREC_O,

@@ -38,6 +38,8 @@ typedef struct rtr_qent {
     int32_t    csn;   /* channel sequence number of the current transmission */
     uint8_t    prec;  /* cable_prec_t of this copy */
     uint8_t    tries; /* transmissions started (preemptions + 1) */
+    uint8_t    niact; /* 1: it carries a NIACT action addressee (passes the
+                         hold of a closed station, as FLASH does) */
 } rtr_qent_t;
 
 typedef struct rtr_ring {
@@ -88,6 +90,8 @@ void rtr_queue_push_head(rtr_queue_t *q, rtr_qent_t *e);
 /* rtr_queue_pop - the first entry of the highest non-empty level into *out
  * (ownership of out->data passes to the caller). False when empty. */
 bool rtr_queue_pop(rtr_queue_t *q, rtr_qent_t *out);
+/* The entry rtr_queue_pop would return, when it is in RAM; else NULL. */
+const rtr_qent_t *rtr_queue_head(const rtr_queue_t *q);
 /* Precedence of what rtr_queue_pop would return; CABLE_PREC_NONE if empty. */
 cable_prec_t rtr_queue_top(const rtr_queue_t *q);
 size_t rtr_queue_level_count(const rtr_queue_t *q, int level);

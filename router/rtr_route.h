@@ -179,6 +179,7 @@ typedef struct rtr_delivery {
 typedef struct rtr_copy {
     uint32_t     hop;   /* index into the table's hops */
     cable_prec_t prec;  /* queue precedence: the highest of its deliveries */
+    bool         niact; /* one of its deliveries is a NIACT action addressee */
     uint32_t     first;
     uint32_t     n;
 } rtr_copy_t;

@@ -243,6 +243,19 @@ static const char paris_flash[] =
     "C O N F I D E N T I A L PARIS 000124\n\nE.O. 12958: DECL: 03/06/2019\n"
     "TAGS: PREL PGOV FR\nSUBJECT: A FLASH CABLE\n\n1. (C) Urgent.\n\nSMITH\nBT\n#0124\nNNNN\n";
 
+/* Two IMMEDIATE cables: a plain one filed at 14:20 and a NIACT one at 14:30. */
+static const char paris_immediate[] =
+    "VZCZCXRO0044\nOO RUEHC\nDE RUEHFR #0125/01 0651420\nZNY CCCCC ZZH\n"
+    "O 061420Z MAR 09\nFM AMEMBASSY PARIS\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 4569\nBT\n"
+    "C O N F I D E N T I A L PARIS 000125\n\nE.O. 12958: DECL: 03/06/2019\n"
+    "TAGS: PREL PGOV FR\nSUBJECT: AN IMMEDIATE CABLE\n\n1. (C) Soon.\n\nSMITH\nBT\n#0125\nNNNN\n";
+static const char paris_niact[] =
+    "VZCZCXRO0045\nOO RUEHC\nDE RUEHFR #0126/01 0651430\nZNY CCCCC ZZH\n"
+    "O 061430Z MAR 09\nFM AMEMBASSY PARIS\nTO RUEHC/SECSTATE WASHDC NIACT IMMEDIATE 4570\nBT\n"
+    "C O N F I D E N T I A L PARIS 000126\n\nE.O. 12958: DECL: 03/06/2019\n"
+    "TAGS: PREL PGOV FR\nSUBJECT: A NIACT CABLE\n\n1. (C) NIACT because the meeting is at "
+    "dawn.\n\nSMITH\nBT\n#0126\nNNNN\n";
+
 static const char small_net[] =
     "routers:\n  - {name: hub, listen: \"127.0.0.1:1\"}\n"
     "links:\n  defaults: {bps: 2400, latency_ms: 100}\n"
@@ -303,23 +316,33 @@ static void test_speed_of_service_by_hand(void **state)
     json_decref(j);
 }
 
-/* RUEHC is closed 14:00-16:00 on the day: the ROUTINE filed at 14:30 is
- * held until 16:00, the FLASH filed with it goes through at once. */
+/* RUEHC is closed 14:00-16:00 on the day: the ROUTINE filed at 14:30 and
+ * the IMMEDIATE filed at 14:20 are held until 16:00; the FLASH filed at
+ * 14:30 goes through at once, and so does the NIACT IMMEDIATE filed at
+ * 14:30, although a held IMMEDIATE is ahead of it in its level. */
 static void test_closed_station_released(void **state)
 {
     json_t *j;
-    char    netyaml[1024], both[4096], *log;
+    char    netyaml[1024], both[8192], *log;
     (void)state;
     snprintf(netyaml, sizeof(netyaml), small_net,
              ", closed: [{from: 2009-03-06T14:00:00Z, to: 2009-03-06T16:00:00Z}]");
     write_text("net.yaml", netyaml);
-    snprintf(both, sizeof(both), "%s%s", paris, paris_flash);
+    snprintf(both, sizeof(both), "%s%s%s%s", paris, paris_flash, paris_immediate, paris_niact);
     write_text("two.txt", both);
     j = run_json("two.txt");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "accounting"), "delivered")), 4);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "accounting"), "lost")),
                      0);
     assert_true(p50(j, "FLASH") < 10);
     assert_true(p50(j, "ROUTINE") >= 5400 && p50(j, "ROUTINE") < 5400 + 10);
+    /* Of the two IMMEDIATEs, the NIACT one took seconds, the other waited
+     * from 14:20 to 16:00. */
+    assert_true(p50(j, "IMMEDIATE") < 10);
+    assert_true(json_real_value(json_object_get(
+                    json_object_get(json_object_get(j, "by_precedence"), "IMMEDIATE"),
+                    "max_s")) >= 6000);
     json_decref(j);
     sh("'%s' log --format jsonl '%s/log' > '%s/closed.jsonl'", tu_bin(), tmpdir, tmpdir);
     {
@@ -329,6 +352,7 @@ static void test_closed_station_released(void **state)
     }
     assert_non_null(strstr(log, "\"held\""));
     assert_non_null(strstr(log, "\"released\""));
+    assert_non_null(strstr(log, "NIACT: passes the hold"));
     free(log);
 }
 

@@ -75,11 +75,14 @@ static void test_strict_order_fifo(void **state)
     }
     assert_int_equal(rtr_queue_top(&q), CABLE_PREC_Y);
     for (int i = 0; i < 8; i++) {
+        assert_non_null(rtr_queue_head(&q));
+        assert_int_equal(rtr_queue_head(&q)->rec, want[i]); /* what pop gives next */
         assert_true(rtr_queue_pop(&q, &e));
         assert_int_equal(e.rec, want[i]);
         free(e.data);
     }
     assert_false(rtr_queue_pop(&q, &e));
+    assert_null(rtr_queue_head(&q));
     /* Thousands through the rings, with wrap-around and growth. */
     for (uint64_t i = 0; i < 5000; i++) {
         e = ent(i, (i % 3) ? CABLE_PREC_R : CABLE_PREC_P, 1);
