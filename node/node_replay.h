@@ -51,4 +51,24 @@ int  node_replay_load(node_replay_t *r, const char *path, const net_network_t *n
                       size_t errlen);
 void node_replay_free(node_replay_t *r);
 
+/* The generator instead of a corpus (`--gen-rate`): 'count' messages of the
+ * synthetic generator (corpus/cable_gen.h) between the network's stations,
+ * filed at Poisson arrivals of 'rate' messages per sim-second from 'start'.
+ * Each is filed at its own sim-time to the microsecond (its DTG is that
+ * time's minute); the sections of a message are separate cables filed
+ * together. Everything follows from the options and the network, so every
+ * host given the same ones knows the same schedule. */
+typedef struct node_gen_opts {
+    uint64_t seed;
+    double   rate;  /* messages per sim-second, > 0 */
+    uint64_t count; /* messages */
+    int64_t  start; /* epoch seconds; 0: the generator's default (2009-03-02) */
+    uint32_t mix[CABLE_PREC_COUNT]; /* as cable_gen_opts_t; all 0: default */
+} node_gen_opts_t;
+
+/* node_replay_generate - as node_replay_load, from the generator. Returns
+ * 0, or SIM_EUSAGE with err when the network has fewer than two stations. */
+int node_replay_generate(node_replay_t *r, const net_network_t *net, const node_gen_opts_t *o,
+                         char *err, size_t errlen);
+
 #endif

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "network.h"
 #include "node_host.h"
+#include "gen_opts.h"
 #include "node_replay.h"
 
 #include <errno.h>
@@ -20,17 +21,19 @@
 static void node_usage(FILE *out)
 {
     fprintf(out,
-            "usage: cablesim node --network FILE --host NAME [--replay PATH]\n"
+            "usage: cablesim node --network FILE --host NAME [--replay PATH | --gen-rate R]\n"
             "                     [--log DIR] [--asap | --speed X] [--no-link-model]\n\n"
             "Run the station host NAME of the network FILE: every station whose 'host' is\n"
             "NAME (default: its router's name) connects to its router, originates the\n"
-            "cables of the replay that are its own at their DTGs, receives, deduplicates,\n"
-            "reassembles sections, acknowledges and keeps its received log.\n\n"
+            "cables of the replay (or of the generator) that are its own at their DTGs,\n"
+            "receives, deduplicates, reassembles sections, acknowledges and keeps its\n"
+            "received log.\n\n"
             "Options:\n"
             "  --network FILE   the network file (YAML)\n"
             "  --host NAME      which host this is\n"
             "  --replay PATH    the corpus to replay (file, folder or -); every host of a\n"
             "                   run is given the same one and originates its own cables\n"
+            GEN_OPTS_HELP
             "  --log DIR        write the host's log to DIR (created when missing)\n"
             "  --asap           virtual time, deterministic; ends when the run is over\n"
             "  --speed X        scaled time, X sim seconds per wall second (default 1)\n"
@@ -76,7 +79,7 @@ int cmd_node(int argc, char **argv)
         {"replay", required_argument, NULL, 'r'},  {"log", required_argument, NULL, 'L'},
         {"asap", no_argument, NULL, 'a'},          {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        GEN_OPTS_LONG,                             {NULL, 0, NULL, 0},
     };
     const char      *network = NULL, *replay = NULL;
     char             err[1024];
@@ -86,13 +89,21 @@ int cmd_node(int argc, char **argv)
     node_replay_t    rp;
     node_run_t       n;
     node_host_stats_t st;
-    int              ch;
+    int              ch, rc;
+    bool             speed_opt = false;
+    gen_opts_t       gen;
 
     memset(&o, 0, sizeof(o));
     memset(&rp, 0, sizeof(rp));
     o.speed = 1.0;
+    gen_opts_init(&gen);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((rc = gen_opts_take(&gen, "node", ch, optarg)) != 0) {
+            if (rc != 1)
+                return rc;
+            continue;
+        }
         switch (ch) {
         case 'n': network = optarg; break;
         case 'H': o.name = optarg; break;
@@ -105,6 +116,7 @@ int cmd_node(int argc, char **argv)
             if (*end || !(o.speed > 0))
                 return cli_usage_error("node", "--speed takes a number above 0, not '%s'",
                                        optarg);
+            speed_opt = true;
             break;
         }
         case 'x': o.no_link_model = true; break;
@@ -116,13 +128,20 @@ int cmd_node(int argc, char **argv)
         return cli_usage_error("node", "--network FILE and --host NAME are required");
     if (optind != argc)
         return cli_usage_error("node", "unexpected argument '%s'", argv[optind]);
+    if (o.asap && speed_opt)
+        return cli_usage_error("node", "--asap and --speed exclude each other");
+    if ((rc = gen_opts_check(&gen, "node")) != 0)
+        return rc;
+    if (replay && gen.on)
+        return cli_usage_error("node", "--replay and --gen-rate exclude each other");
     net = net_load(network, &errs);
     if (!net) {
         net_errors_fprint(stderr, network, &errs);
         net_errors_destroy(&errs);
         return CLI_USAGE;
     }
-    if (replay && node_replay_load(&rp, replay, net, err, sizeof(err)) < 0) {
+    if ((replay && node_replay_load(&rp, replay, net, err, sizeof(err)) < 0) ||
+        (gen.on && node_replay_generate(&rp, net, &gen.g, err, sizeof(err)) < 0)) {
         fprintf(stderr, "cablesim node: %s\n", err);
         net_free(net);
         return CLI_USAGE;
@@ -142,7 +161,7 @@ int cmd_node(int argc, char **argv)
         }
     }
     o.net = net;
-    o.replay = replay ? &rp : NULL;
+    o.replay = replay || gen.on ? &rp : NULL;
     o.on_end = end_cb;
     o.end_ud = &n;
     signal(SIGPIPE, SIG_IGN);

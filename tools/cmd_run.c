@@ -11,6 +11,7 @@
 #include "network.h"
 #include "network_gen.h"
 #include "node_host.h"
+#include "gen_opts.h"
 #include "node_replay.h"
 #include "report_out.h"
 #include "rtr_server.h"
@@ -29,8 +30,9 @@
 static void run_usage(FILE *out)
 {
     fprintf(out,
-            "usage: cablesim run [--network FILE] [--corpus PATH] [--asap | --speed X]\n"
-            "                    [--no-link-model] [--log DIR] [--json] [--fail-on-objective]\n\n"
+            "usage: cablesim run [--network FILE] [--corpus PATH | --gen-rate R [--gen-count N]]\n"
+            "                    [--asap | --speed X] [--no-link-model] [--log DIR] [--json]\n"
+            "                    [--fail-on-objective]\n\n"
             "Replay a corpus through a simulated network: every router and station host of\n"
             "the network runs in this process over loopback TCP; each cable is originated by\n"
             "its station at its DTG, routed by its addressees, journaled hop by hop and\n"
@@ -41,6 +43,12 @@ static void run_usage(FILE *out)
             "                      --corpus alone a network generated from the corpus)\n"
             "  --corpus PATH       cables to replay: a file, a folder or - (default: the\n"
             "                      bundled sample's 500 cables)\n"
+            "  --gen-rate R        generated traffic instead of a corpus: R messages per\n"
+            "                      sim-second across the network, Poisson arrivals (on\n"
+            "                      the bundled sample's network unless --network)\n"
+            "  --gen-count N       how many messages (default 1000)\n"
+            "  --gen-seed S        the generator's seed (default 1)\n"
+            "  --gen-mix MIX       precedence mix, e.g. Z:1,O:9,P:30,R:60 (the default)\n"
             "  --asap              virtual time, as fast as possible, deterministic (default)\n"
             "  --speed X           scaled wall clock: X sim seconds per wall second\n"
             "  --no-link-model     no link speeds (in --asap every hop still takes 1 ms)\n"
@@ -223,10 +231,12 @@ int cmd_run(int argc, char **argv)
         {"asap", no_argument, NULL, 'a'},          {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"log", required_argument, NULL, 'L'},
         {"json", no_argument, NULL, 'j'},          {"fail-on-objective", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          GEN_OPTS_LONG,
+        {NULL, 0, NULL, 0},
     };
     const char    *network = NULL, *corpus = NULL, *log_dir = NULL;
-    bool           json = false, fail_obj = false, no_link = false;
+    gen_opts_t     gen;
+    bool           json = false, fail_obj = false, no_link = false, asap_opt = false;
     char           tmp[512] = "", logs[600], err[1024], sample_c[1024], sample_n[1024];
     run_t          r;
     int            ch, rc = CLI_OK;
@@ -237,12 +247,19 @@ int cmd_run(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     r.asap = true;
     r.speed = 1;
+    gen_opts_init(&gen);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((rc = gen_opts_take(&gen, "run", ch, optarg)) != 0) {
+            if (rc != 1)
+                return rc;
+            rc = CLI_OK;
+            continue;
+        }
         switch (ch) {
         case 'n': network = optarg; break;
         case 'c': corpus = optarg; break;
-        case 'a': r.asap = true; break;
+        case 'a': asap_opt = true; break;
         case 's': {
             char *end;
             r.speed = strtod(optarg, &end);
@@ -261,13 +278,34 @@ int cmd_run(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (asap_opt && !r.asap)
+        return cli_usage_error("run", "--asap and --speed exclude each other");
+    if ((rc = gen_opts_check(&gen, "run")) != 0)
+        return rc;
+    if (corpus && gen.on)
+        return cli_usage_error("run", "--corpus and --gen-rate exclude each other");
+    if (log_dir && has_logs(log_dir)) {
+        /* The report is made from every log of the folder: another run's
+         * would be counted too. */
+        fprintf(stderr, "cablesim run: %s already holds delivery logs; give a new or "
+                        "empty folder to --log\n", log_dir);
+        return CLI_USAGE;
+    }
     {
         const char *p = cli_sample_path("cables");
         snprintf(sample_c, sizeof(sample_c), "%s", p ? p : "");
         p = cli_sample_path("network.yaml");
         snprintf(sample_n, sizeof(sample_n), "%s", p ? p : "");
     }
-    if (!corpus) {
+    if (gen.on) {
+        if (!network && !sample_n[0]) {
+            fprintf(stderr, "cablesim run: the bundled sample network was not found; "
+                            "give --network\n");
+            return CLI_USAGE;
+        }
+        if (!network)
+            network = sample_n;
+    } else if (!corpus) {
         if (!sample_c[0]) {
             fprintf(stderr, "cablesim run: the bundled sample corpus was not found; "
                             "give --corpus\n");
@@ -280,7 +318,8 @@ int cmd_run(int argc, char **argv)
     r.net = load_network(network, corpus);
     if (!r.net)
         return CLI_USAGE;
-    if (node_replay_load(&r.replay, corpus, r.net, err, sizeof(err)) < 0) {
+    if (gen.on ? node_replay_generate(&r.replay, r.net, &gen.g, err, sizeof(err)) < 0
+               : node_replay_load(&r.replay, corpus, r.net, err, sizeof(err)) < 0) {
         fprintf(stderr, "cablesim run: %s\n", err);
         net_free(r.net);
         return CLI_USAGE;
@@ -311,14 +350,6 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         snprintf(logs, sizeof(logs), "%s", log_dir);
-        if (has_logs(log_dir)) {
-            /* The report is made from every log of the folder: another
-             * run's would be counted too. */
-            fprintf(stderr, "cablesim run: %s already holds delivery logs; give a new or "
-                            "empty folder to --log\n", log_dir);
-            rc = CLI_USAGE;
-            goto out;
-        }
     } else {
         snprintf(logs, sizeof(logs), "%s/log", tmp);
         mkdir(logs, 0777);
@@ -437,6 +468,7 @@ free_all:
         const char *dirs[1] = {logs};
         if (rtr_dlog_read(dirs, 1, &set, &torn, err, sizeof(err)) < 0) {
             fprintf(stderr, "cablesim run: reading the delivery logs: %s\n", err);
+            rtr_dlog_set_free(&set);
             rc = CLI_USAGE;
         } else {
             node_report_build(&set, &rep);
