@@ -1,7 +1,9 @@
 /*
  * test_cli.c - the cablesim command as a user runs it: exit codes, the lint
  * line format and summary, JSON Lines that a JSON library reads back, show
- * --json with DESIGN.md's keys, --explain, usage errors.
+ * --json with DESIGN.md's keys, --explain, usage errors; bad input to run,
+ * node, report and router (one clear line on stderr, exit 2) and a tiny
+ * replay read back as JSON.
  */
 #include "testutil.h"
 
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +29,40 @@ static const char bad[] = "VZCZCXRO0043\nOO RUEHC\nDE RUEHFR #0124/01 0651430\nZ
                           "C O N F I D E N T I A L PARIS 000124\n\nTAGS: PREL\nSUBJECT: X\n\n"
                           "1. (C) Text.\nBT\n#0124\nNNNN\n";
 
+/* A tiny network (two routers, three stations) and two more cables between
+ * its stations: with 'good' (RUEHFR to RUEHC, info RUEHLO) a corpus of three
+ * cables and four deliveries. */
+static const char tiny_net[] =
+    "routers:\n"
+    "  - {name: switch, listen: \"127.0.0.1:47901\"}\n"
+    "  - {name: relay, listen: \"127.0.0.1:47902\"}\n"
+    "trunks:\n"
+    "  - {a: switch, b: relay}\n"
+    "stations:\n"
+    "  - {ri: RUEHC, pla: SECSTATE WASHDC, kind: department, router: switch}\n"
+    "  - {ri: RUEHFR, pla: AMEMBASSY PARIS, router: switch}\n"
+    "  - {ri: RUEHLO, pla: AMEMBASSY LONDON, router: relay}\n";
+/* Not YAML: a flow mapping never closed (the parser stops at 3:1). */
+static const char syntax_net[] = "routers:\n  - {name: switch, listen: \"127.0.0.1:47901\"\n"
+                                 "stations: [\n";
+/* YAML, but a station on a router the file does not have (at 5:48). */
+static const char unknown_router_net[] =
+    "routers:\n"
+    "  - {name: switch, listen: \"127.0.0.1:47901\"}\n"
+    "stations:\n"
+    "  - {ri: RUEHC, pla: SECSTATE WASHDC, router: switch}\n"
+    "  - {ri: RUEHFR, pla: AMEMBASSY PARIS, router: nowhere}\n";
+static const char reply[] =
+    "VZCZCXRO0050\nRR RUEHFR\nDE RUEHC #0456/01 0651600\nZNR UUUUU ZZH\n"
+    "R 061600Z MAR 09\nFM SECSTATE WASHDC\nTO RUEHFR/AMEMBASSY PARIS 0321\nBT\n"
+    "UNCLAS STATE 000456\n\nE.O. 12958: N/A\nTAGS: PREL FR\nSUBJECT: A ROUTINE REPLY\n\n"
+    "1. Text.\n\nCLINTON\nBT\n#0456\nNNNN\n";
+static const char flash[] =
+    "VZCZCXRO0051\nZZ RUEHC\nDE RUEHLO #0789/01 0651700\nZNY CCCCC ZZH\n"
+    "Z 061700Z MAR 09\nFM AMEMBASSY LONDON\nTO RUEHC/SECSTATE WASHDC FLASH 1234\nBT\n"
+    "C O N F I D E N T I A L LONDON 000789\n\nE.O. 12958: DECL: 03/06/2019\nTAGS: PREL UK\n"
+    "SUBJECT: A FLASH CABLE\n\n1. (C) Text.\n\nSMITH\nBT\n#0789\nNNNN\n";
+
 static void write_file(const char *name, const char *text)
 {
     char  path[300];
@@ -35,6 +72,13 @@ static void write_file(const char *name, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+}
+
+static void make_dir(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    assert_int_equal(mkdir(path, 0777), 0);
 }
 
 /* Runs "cablesim ARGS" (ARGS may use {} for the temp folder); returns the
@@ -67,6 +111,72 @@ static char *out(void)
     return s;
 }
 
+static char *err(void)
+{
+    char *s = tu_read_file(err_path, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+/* Runs "cablesim ARGS" expecting a usage or I/O error: exit 2, nothing on
+ * stdout, and on stderr one line holding 'want' ({} is the temp folder),
+ * followed at most by the "Try 'cablesim CMD --help'." hint. */
+static void expect_error(const char *args, const char *want)
+{
+    char  w[600], *o, *e, *nl;
+    const char *p = want;
+    size_t      n = 0;
+    int         rc;
+    while (*p && n < sizeof(w) - 300) {
+        if (p[0] == '{' && p[1] == '}') {
+            n += (size_t)snprintf(w + n, sizeof(w) - n, "%s", tmpdir);
+            p += 2;
+        } else {
+            w[n++] = *p++;
+        }
+    }
+    w[n] = '\0';
+    if ((rc = run(args)) != 2) {
+        e = err();
+        fail_msg("cablesim %s: exit %d, not 2; stderr '%s'", args, rc, e);
+    }
+    o = out();
+    assert_string_equal(o, "");
+    free(o);
+    e = err();
+    nl = strchr(e, '\n');
+    assert_non_null(nl); /* a whole line */
+    *nl = '\0';
+    if (!strstr(e, w))
+        fail_msg("cablesim %s: stderr '%s' lacks '%s'", args, e, w);
+    if (nl[1] && strncmp(nl + 1, "Try 'cablesim ", 14) != 0)
+        fail_msg("cablesim %s: more than one line on stderr: '%s'", args, nl + 1);
+    if (nl[1] && strchr(nl + 1, '\n') != nl + 1 + strlen(nl + 1) - 1)
+        fail_msg("cablesim %s: more than the hint after the error: '%s'", args, nl + 1);
+    free(e);
+}
+
+/* An unknown option or one without its value: exit 2, nothing on stdout, the
+ * first line of stderr names the option (the usage follows it, as with every
+ * command). */
+static void expect_unknown_option(const char *args, const char *option)
+{
+    char *o, *e, *nl;
+    int   rc;
+    if ((rc = run(args)) != 2)
+        fail_msg("cablesim %s: exit %d, not 2", args, rc);
+    o = out();
+    assert_string_equal(o, "");
+    free(o);
+    e = err();
+    nl = strchr(e, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    if (!strstr(e, "option") || !strstr(e, option))
+        fail_msg("cablesim %s: the first line of stderr '%s' does not name %s", args, e, option);
+    free(e);
+}
+
 static char *last_line(char *s)
 {
     size_t n = strlen(s);
@@ -90,6 +200,9 @@ static int setup(void **state)
         snprintf(stream, sizeof(stream), "%s%s", good, bad);
         write_file("stream.txt", stream);
     }
+    write_file("tiny.yaml", tiny_net);
+    write_file("syntax.yaml", syntax_net);
+    write_file("unknown-router.yaml", unknown_router_net);
     return 0;
 }
 
@@ -276,6 +389,178 @@ static void test_show_json_seed(void **state)
     free(s);
 }
 
+static void test_run_bad_input(void **state)
+{
+    char *e;
+    (void)state;
+    expect_error("run --network {}/tiny.yaml --corpus {}/no-such-corpus",
+                 "cablesim run: {}/no-such-corpus: No such file or directory");
+    expect_error("run --corpus {}/no-such-corpus", "{}/no-such-corpus: No such file or directory");
+    expect_error("run --network {}/no-such.yaml --corpus {}/good.cable",
+                 "{}/no-such.yaml: error: cannot read the file");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --speed 0",
+                 "cablesim run: --speed takes a number above 0, not '0'");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --speed -1",
+                 "cablesim run: --speed takes a number above 0, not '-1'");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --speed abc",
+                 "cablesim run: --speed takes a number above 0, not 'abc'");
+    /* "[--asap | --speed X]": not both, in either order (it used to run in
+     * scaled time, silently). */
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --asap --speed 5",
+                 "cablesim run: --asap and --speed exclude each other");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --speed 5 --asap",
+                 "cablesim run: --asap and --speed exclude each other");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable extra",
+                 "cablesim run: unexpected argument 'extra'");
+    expect_error("run --network {}/syntax.yaml --corpus {}/good.cable",
+                 "{}/syntax.yaml:3:1: error: YAML syntax error");
+    expect_error("run --network {}/unknown-router.yaml --corpus {}/good.cable",
+                 "{}/unknown-router.yaml:5:48: error: 'router' names an unknown router 'nowhere'");
+    /* A log folder with another run's logs would mix them into the report. */
+    make_dir("used-log");
+    write_file("used-log/old.dlog", "");
+    expect_error("run --network {}/tiny.yaml --corpus {}/good.cable --log {}/used-log",
+                 "cablesim run: {}/used-log already holds delivery logs");
+
+    expect_unknown_option("run --network {}/tiny.yaml --corpus {}/good.cable --bogus", "--bogus");
+    expect_unknown_option("run --network {}/tiny.yaml --corpus {}/good.cable --speed", "--speed");
+
+    assert_int_equal(run("run --help"), 0);
+    e = out();
+    assert_int_equal(strncmp(e, "usage: cablesim run ", 20), 0);
+    assert_non_null(strstr(e, "--asap | --speed X"));
+    free(e);
+    e = err();
+    assert_string_equal(e, "");
+    free(e);
+}
+
+static void test_node_bad_input(void **state)
+{
+    (void)state;
+    expect_error("node --host switch", "cablesim node: --network FILE and --host NAME are required");
+    expect_error("node --network {}/tiny.yaml",
+                 "cablesim node: --network FILE and --host NAME are required");
+    expect_error("node --network {}/tiny.yaml --host nohost",
+                 "cablesim node: the network has no station on host 'nohost'");
+    expect_error("node --network {}/tiny.yaml --host switch --speed 0",
+                 "cablesim node: --speed takes a number above 0, not '0'");
+    expect_error("node --network {}/tiny.yaml --host switch --speed 2x",
+                 "cablesim node: --speed takes a number above 0, not '2x'");
+    expect_error("node --network {}/tiny.yaml --host switch --asap --speed 2",
+                 "cablesim node: --asap and --speed exclude each other");
+    expect_error("node --network {}/syntax.yaml --host switch",
+                 "{}/syntax.yaml:3:1: error: YAML syntax error");
+    expect_error("node --network {}/no-such.yaml --host switch",
+                 "{}/no-such.yaml: error: cannot read the file");
+    expect_error("node --network {}/tiny.yaml --host switch --replay {}/no-such-corpus",
+                 "{}/no-such-corpus: No such file or directory");
+    expect_unknown_option("node --network {}/tiny.yaml --host switch --bogus", "--bogus");
+    assert_int_equal(run("node --help"), 0);
+}
+
+static void test_report_bad_input(void **state)
+{
+    static const unsigned char junk[] = {0xc1, 0x00, 0xff, 0x13, 0x37, 0xde, 0xad, 0xbe, 0xef,
+                                         0x00, 0x00, 0x80, 0x7f, 0xc1, 0x0a, 0x0d};
+    FILE *f;
+    char  path[300];
+    (void)state;
+    expect_error("report", "cablesim report: give at least one log folder");
+    expect_error("report {}/no-such-folder", "cablesim report: {}/no-such-folder: No such file");
+    /* A folder without logs is a wrong path, not a run with nothing in it
+     * (it used to print an all-zero report and exit 0). */
+    make_dir("no-logs");
+    write_file("no-logs/notes.txt", "not a log\n");
+    expect_error("report {}/no-logs",
+                 "cablesim report: {}/no-logs: no delivery logs (*.dlog) in this folder");
+    /* Garbage in a .dlog: a clear error naming the file, no crash. Bytes
+     * that are no msgpack at all, and text (whole msgpack values that are
+     * no records). */
+    make_dir("corrupt");
+    snprintf(path, sizeof(path), "%s/corrupt/garbage.dlog", tmpdir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+    fclose(f);
+    expect_error("report {}/corrupt", "cablesim report: {}/corrupt/garbage.dlog: ");
+    expect_error("report --json {}/corrupt", "cablesim report: {}/corrupt/garbage.dlog: ");
+    make_dir("text-log");
+    write_file("text-log/notes.dlog", "this is not a delivery log\n");
+    expect_error("report {}/text-log", "cablesim report: {}/text-log/notes.dlog: ");
+    expect_unknown_option("report --bogus {}/corrupt", "--bogus");
+    assert_int_equal(run("report --help"), 0);
+}
+
+static void test_router_bad_input(void **state)
+{
+    (void)state;
+    expect_error("router --asap --network {}/tiny.yaml",
+                 "cablesim router: --network FILE and --name NAME are required");
+    expect_error("router --asap --network {}/tiny.yaml --name nor --journal {}/nor.journal",
+                 "cablesim router: no router 'nor' in {}/tiny.yaml (it has: switch relay)");
+    expect_error("router --asap --network {}/syntax.yaml --name switch --journal {}/s.journal",
+                 "{}/syntax.yaml:3:1: error: YAML syntax error");
+    expect_error("router --asap --network {}/unknown-router.yaml --name switch "
+                 "--journal {}/s.journal",
+                 "{}/unknown-router.yaml:5:48: error: 'router' names an unknown router 'nowhere'");
+    /* A file that cannot be read has no line and column (it printed ':0:0:'). */
+    expect_error("router --asap --network {}/no-such.yaml --name switch --journal {}/s.journal",
+                 "{}/no-such.yaml: error: cannot read the file");
+    expect_error("router --asap --speed 2 --network {}/tiny.yaml --name switch",
+                 "cablesim router: --asap and --speed exclude each other");
+    expect_error("router --speed 0 --network {}/tiny.yaml --name switch",
+                 "cablesim router: --speed takes a number above 0, not '0'");
+    expect_unknown_option("router --network {}/tiny.yaml --name switch --bogus", "--bogus");
+    assert_int_equal(run("router --help"), 0);
+}
+
+/* The main job on a tiny corpus: three cables, four deliveries, nothing lost;
+ * then 'report' on the logs of that run says the same. */
+static void test_run_tiny_json(void **state)
+{
+    char        *s;
+    json_t      *o, *a;
+    json_error_t e;
+    (void)state;
+    make_dir("tiny");
+    write_file("tiny/1.cable", good);
+    write_file("tiny/2.cable", reply);
+    write_file("tiny/3.cable", flash);
+    assert_int_equal(run("run --network {}/tiny.yaml --corpus {}/tiny --json --log {}/tiny-log"), 0);
+    s = out();
+    o = json_loads(s, 0, &e);
+    if (!o)
+        fail_msg("run --json: %s at %d:%d", e.text, e.line, e.column);
+    a = json_object_get(o, "accounting");
+    assert_true(json_is_object(a));
+    assert_int_equal(json_integer_value(json_object_get(a, "originated")), 3);
+    assert_int_equal(json_integer_value(json_object_get(a, "expected_deliveries")), 4);
+    assert_int_equal(json_integer_value(json_object_get(a, "delivered")), 4);
+    assert_int_equal(json_integer_value(json_object_get(a, "lost")), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "duplicates")), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "skipped")), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "undeliverable")), 0);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(o, "by_precedence"), "FLASH"), "count")),
+                     1);
+    json_decref(o);
+    free(s);
+    assert_int_equal(run("report --json {}/tiny-log"), 0);
+    s = out();
+    o = json_loads(s, 0, &e);
+    assert_non_null(o);
+    a = json_object_get(o, "accounting");
+    assert_int_equal(json_integer_value(json_object_get(a, "originated")), 3);
+    assert_int_equal(json_integer_value(json_object_get(a, "delivered")), 4);
+    assert_int_equal(json_integer_value(json_object_get(a, "lost")), 0);
+    json_decref(o);
+    free(s);
+    /* The folder holds this run's logs now: a second run into it refuses. */
+    expect_error("run --network {}/tiny.yaml --corpus {}/tiny --log {}/tiny-log",
+                 "already holds delivery logs");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +568,9 @@ int main(void)
         cmocka_unit_test(test_lint_json), cmocka_unit_test(test_explain),
         cmocka_unit_test(test_show_json),
         cmocka_unit_test(test_show_json_seed),
+        cmocka_unit_test(test_run_bad_input),   cmocka_unit_test(test_node_bad_input),
+        cmocka_unit_test(test_report_bad_input), cmocka_unit_test(test_router_bad_input),
+        cmocka_unit_test(test_run_tiny_json),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -6,6 +6,8 @@
 #include "cli.h"
 #include "report_out.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -21,6 +23,20 @@ static void report_usage(FILE *out)
                  "  -h, --help           this help\n\n"
                  "Exit: 0 when nothing was lost or duplicated, 1 otherwise, 2 on a usage or\n"
                  "I/O error.\n");
+}
+
+/* 1 when DIR holds a *.dlog file, 0 when not, -errno when it cannot be read. */
+static int holds_logs(const char *dir)
+{
+    DIR           *d = opendir(dir);
+    struct dirent *e;
+    int            found = 0;
+    if (!d)
+        return -errno;
+    while (!found && (e = readdir(d)))
+        found = strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".dlog") == 0;
+    closedir(d);
+    return found;
 }
 
 int cmd_report(int argc, char **argv)
@@ -48,9 +64,23 @@ int cmd_report(int argc, char **argv)
     }
     if (optind == argc)
         return cli_usage_error("report", "give at least one log folder");
+    for (int i = optind; i < argc; i++) {
+        /* A folder without logs is a wrong path, not a run that did nothing. */
+        int h = holds_logs(argv[i]);
+        if (h < 0) {
+            fprintf(stderr, "cablesim report: %s: %s\n", argv[i], strerror(-h));
+            return CLI_USAGE;
+        }
+        if (h == 0) {
+            fprintf(stderr, "cablesim report: %s: no delivery logs (*.dlog) in this folder\n",
+                    argv[i]);
+            return CLI_USAGE;
+        }
+    }
     if (rtr_dlog_read((const char *const *)argv + optind, (size_t)(argc - optind), &set, &torn,
                       err, sizeof(err)) < 0) {
         fprintf(stderr, "cablesim report: %s\n", err);
+        rtr_dlog_set_free(&set); /* what was read before the error */
         return CLI_USAGE;
     }
     if (torn)

@@ -90,6 +90,7 @@ int cmd_router(int argc, char **argv)
     net_network_t    *net;
     router_run_t      r;
     int               ch, rc;
+    bool              speed_opt = false;
     int32_t           idx;
     rtr_server_stats_t st;
 
@@ -109,6 +110,7 @@ int cmd_router(int argc, char **argv)
             if (*end || !(o.speed > 0))
                 return cli_usage_error("router", "--speed takes a number above 0, not '%s'",
                                        optarg);
+            speed_opt = true;
             break;
         }
         case 'x': o.no_link_model = true; break;
@@ -131,11 +133,11 @@ int cmd_router(int argc, char **argv)
         return cli_usage_error("router", "--network FILE and --name NAME are required");
     if (optind != argc)
         return cli_usage_error("router", "unexpected argument '%s'", argv[optind]);
+    if (o.asap && speed_opt)
+        return cli_usage_error("router", "--asap and --speed exclude each other");
     net = net_load(network, &errs);
     if (!net) {
-        for (uint32_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s:%u:%u: error: %s\n", network, errs.v[i].line, errs.v[i].col,
-                    errs.v[i].message);
+        net_errors_fprint(stderr, network, &errs);
         net_errors_destroy(&errs);
         return CLI_USAGE;
     }
