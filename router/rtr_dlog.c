@@ -317,8 +317,21 @@ static int read_file(rec_vec_t *rv, const char *path, size_t *torn, char *err, s
             break;
         }
         if (n == 0) {
-            if (msgpack_unpacker_message_size(&up) > 0) /* an unfinished record */
+            if (msgpack_unpacker_message_size(&up) > 0) {
+                /* An unfinished value at the end: a record cut by a crash
+                 * begins as every record does, with a map; anything else is
+                 * not a delivery log. (The value starts message_size bytes
+                 * before the end of the data, msgpack-c's 'used'.) */
+                unsigned char b0 =
+                    (unsigned char)up.buffer[up.used - msgpack_unpacker_message_size(&up)];
+                if ((b0 & 0xf0) != 0x80 && b0 != 0xde && b0 != 0xdf) {
+                    rc = SIM_EPARSE;
+                    snprintf(err, errlen, "%s: record %llu is not a delivery-log record", path,
+                             (unsigned long long)nrec + 1);
+                    break;
+                }
                 (*torn)++;
+            }
             break;
         }
         msgpack_unpacker_buffer_consumed(&up, (size_t)n);

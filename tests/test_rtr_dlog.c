@@ -95,6 +95,15 @@ static void test_torn_and_corrupt(void **state)
     assert_true(rtr_dlog_read(dirs, 1, &set, &torn, err, sizeof(err)) < 0);
     assert_non_null(strstr(err, "BAD.dlog"));
     rtr_dlog_set_free(&set);
+    /* An unfinished value that is no map (garbage read as the start of a
+     * long array) is not a torn record: the file is not a log. */
+    f = fopen(path, "wb");
+    fputs("\xdc\x04\x65garbage", f);
+    fclose(f);
+    torn = 0;
+    assert_true(rtr_dlog_read(dirs, 1, &set, &torn, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "BAD.dlog: record 1 is not a delivery-log record"));
+    rtr_dlog_set_free(&set);
     remove(path);
 }
 
