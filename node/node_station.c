@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_READ_SIZE (64 * 1024)
+#define ST_READ_SIZE (16 * 1024)
 #define ST_ID_MAX 64
 
 /* A delivery waiting for its operator's acknowledgement. */
@@ -651,6 +651,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         on_frame(st, payload, len);
     if (st->tcp && rc < 0)
         st_drop(st, "unreadable stream");
+    /* Thousands of stations share a host: an idle one keeps no buffer. */
+    link_reader_trim(&st->rd);
     flush(st);
 }
 

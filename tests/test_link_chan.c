@@ -514,6 +514,32 @@ static void test_dedup_exact_lru(void **state)
     link_dedup_free(d);
 }
 
+/* The table grows from a few entries to its capacity (1000, not a power of
+ * two) keeping every key, then forgets the least recently used. */
+static void test_dedup_grows_to_capacity(void **state)
+{
+    link_dedup_t *d = link_dedup_new(1000);
+    link_dupkey_t k;
+    (void)state;
+    for (int i = 1; i <= 1000; i++) {
+        k = key_n(i);
+        assert_int_equal(link_dedup_check(d, &k), 0);
+    }
+    assert_int_equal(link_dedup_count(d), 1000);
+    for (int i = 1; i <= 1000; i++) {
+        k = key_n(i);
+        assert_true(link_dedup_contains(d, &k));
+    }
+    k = key_n(1001);
+    assert_int_equal(link_dedup_check(d, &k), 0);
+    assert_int_equal(link_dedup_count(d), 1000);
+    k = key_n(1);
+    assert_false(link_dedup_contains(d, &k)); /* the oldest went */
+    k = key_n(2);
+    assert_int_equal(link_dedup_check(d, &k), 1);
+    link_dedup_free(d);
+}
+
 static void test_dedup_fields_distinguish(void **state)
 {
     link_dedup_t *d = link_dedup_new(64);
@@ -609,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_rx_continuity),
         cmocka_unit_test(test_reconnect_scenario),
         cmocka_unit_test(test_dedup_exact_lru),
+        cmocka_unit_test(test_dedup_grows_to_capacity),
         cmocka_unit_test(test_dedup_fields_distinguish),
         cmocka_unit_test(test_dedup_bound_at_scale),
         cmocka_unit_test(test_dupkey_of_cable),

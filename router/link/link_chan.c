@@ -300,10 +300,16 @@ typedef struct link__dd_entry {
     uint32_t next;     /* towards the least recently used */
 } link__dd_entry_t;
 
+/* Entries and buckets start small and double as keys come, up to the
+ * capacity: a station's table costs what it holds, not what it may hold
+ * (one host runs thousands of stations). */
+#define LINK__DEDUP_START 64u
+
 struct link_dedup {
     link__dd_entry_t *e;
     uint32_t         *bucket; /* heads of the chains */
-    uint32_t          nbucket; /* a power of two >= capacity */
+    uint32_t          nbucket; /* a power of two >= ecap */
+    uint32_t          ecap;    /* entries allocated, <= cap */
     uint32_t          cap;
     uint32_t          n;
     uint32_t          mru, lru;
@@ -327,10 +333,11 @@ link_dedup_t *link_dedup_new(uint32_t capacity)
     if (capacity > LINK__DEDUP_MAX)
         capacity = LINK__DEDUP_MAX;
     d->cap = capacity;
+    d->ecap = SIM_MIN(capacity, LINK__DEDUP_START);
     d->nbucket = 1;
-    while (d->nbucket < capacity)
+    while (d->nbucket < d->ecap)
         d->nbucket <<= 1;
-    d->e = sim_xcalloc(capacity, sizeof(*d->e));
+    d->e = sim_xcalloc(d->ecap, sizeof(*d->e));
     d->bucket = sim_xmalloc((size_t)d->nbucket * sizeof(*d->bucket));
     for (uint32_t i = 0; i < d->nbucket; i++)
         d->bucket[i] = LINK__NONE;
@@ -433,6 +440,28 @@ static void link__dd_front(link_dedup_t *d, uint32_t i)
         d->lru = i;
 }
 
+/* Room for one more entry: double the entries (and the buckets, rehashed)
+ * while under the capacity. */
+static void link__dd_grow(link_dedup_t *d)
+{
+    uint32_t ecap = d->ecap > d->cap / 2 ? d->cap : d->ecap * 2;
+    d->e = sim_xrealloc(d->e, (size_t)ecap * sizeof(*d->e));
+    memset(d->e + d->ecap, 0, (size_t)(ecap - d->ecap) * sizeof(*d->e));
+    d->ecap = ecap;
+    if (d->nbucket >= ecap)
+        return;
+    while (d->nbucket < ecap)
+        d->nbucket <<= 1;
+    d->bucket = sim_xrealloc(d->bucket, (size_t)d->nbucket * sizeof(*d->bucket));
+    for (uint32_t i = 0; i < d->nbucket; i++)
+        d->bucket[i] = LINK__NONE;
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t b = (uint32_t)(d->e[i].hash & (d->nbucket - 1));
+        d->e[i].chain = d->bucket[b];
+        d->bucket[b] = i;
+    }
+}
+
 /* Unlink entry i from its bucket's chain. */
 static void link__dd_unchain(link_dedup_t *d, uint32_t i)
 {
@@ -491,7 +520,9 @@ int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k)
         link__dd_front(d, i);
         return 1;
     }
-    if (d->n < d->cap) {
+    if (d->n == d->ecap && d->ecap < d->cap)
+        link__dd_grow(d);
+    if (d->n < d->ecap) {
         i = d->n++;
     } else {
         /* Full: forget the least recently used key and reuse its entry. */

@@ -1210,6 +1210,15 @@ char *link_reader_space(link_reader_t *r, size_t *room)
     return *room ? r->buf + r->end : NULL;
 }
 
+void link_reader_trim(link_reader_t *r)
+{
+    if (r->start == r->end && r->buf) {
+        free(r->buf);
+        r->buf = NULL;
+        r->cap = r->start = r->end = 0;
+    }
+}
+
 void link_reader_commit(link_reader_t *r, size_t n)
 {
     if (n > r->cap - r->end)

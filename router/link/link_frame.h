@@ -247,6 +247,10 @@ void link_reader_destroy(link_reader_t *r);
  * r. May move the unread bytes, so payloads from earlier link_reader_next
  * calls die here. *room is 0 (and NULL returned) after a fatal error. */
 char *link_reader_space(link_reader_t *r, size_t *room);
+/* link_reader_trim - when nothing is buffered, give the buffer back (an idle
+ * connection then costs no read buffer; the next space call allocates).
+ * Payloads from earlier link_reader_next calls die here. */
+void link_reader_trim(link_reader_t *r);
 
 /* link_reader_commit - n bytes were written at the last link_reader_space
  * (n at most its *room). */
