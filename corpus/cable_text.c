@@ -178,6 +178,27 @@ static bool starts_ci(const cable__line_t *l, const char *w)
     return true;
 }
 
+/* "C O R R E C T E D C O P Y" with COPY spaced or not, and any run of
+ * blanks between the words: the corpus writes "C O R R E C T E D COPY" and
+ * "C O R R E C T E D   C O P Y". (Letter-spaced, so prose that says
+ * "corrected copy" is not taken for the mark.) */
+static bool is_corrected_copy(const cable__line_t *l)
+{
+    static const char w[] = "COPY";
+    size_t            k = 0;
+    if (!starts_ci(l, "C O R R E C T E D "))
+        return false;
+    for (uint32_t i = 18; i < l->len && k < sizeof(w) - 1; i++) {
+        unsigned char ch = (unsigned char)l->p[i];
+        if (ch == ' ' || ch == '\t')
+            continue;
+        if (upcase(ch) != w[k])
+            return false;
+        k++;
+    }
+    return k == sizeof(w) - 1;
+}
+
 /* Lines that end a SUBJECT or REF continuation. */
 static bool ends_continuation(const cable__line_t *l)
 {
@@ -365,7 +386,7 @@ void cable__parse_text(cable__ctx_t *x, const char *start, uint32_t no)
             cable__push_span(&c->arena, &c->captions, sim_span(l.p, l.len));
             continue;
         }
-        if (starts_ci(&l, "C O R R E C T E D C O P Y")) {
+        if (is_corrected_copy(&l)) {
             c->corrected_copy = true;
             continue;
         }

@@ -179,10 +179,11 @@ static void origin_cb(sim_event_t *ev, sim_time_t now)
     char                       detail[80];
     (void)now;
     if (c->input_duplicate)
-        snprintf(detail, sizeof(detail), "input duplicate");
+        snprintf(detail, sizeof(detail), "input duplicate%s",
+                 c->corrected ? ", corrected copy" : "");
     else
-        snprintf(detail, sizeof(detail), "expected %u, undeliverable %u", c->expected,
-                 c->undeliverable);
+        snprintf(detail, sizeof(detail), "expected %u, undeliverable %u%s", c->expected,
+                 c->undeliverable, c->corrected ? ", corrected copy" : "");
     log_rec(h, RTR_DLOG_ORIGINATED, h->o.net->stations[s->net_idx].ri, c->id, c->prec, detail,
             c->expected);
     h->stt.originated++;

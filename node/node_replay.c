@@ -103,12 +103,18 @@ static int add_cable(node_replay_t *r, cable_t *c, const net_network_t *net, rtr
     e->tx_bytes = (uint32_t)cable_emit_len(c);
     e->station = (uint32_t)st;
     e->dtg = at ? at : cable_dtg_epoch(&c->dtg) * SIM_USEC_PER_SEC;
-    e->input_duplicate = idset_seen(ids, e->id);
+    e->corrected = c->corrected_copy;
+    {
+        char key[sizeof(e->id) + 8];
+        snprintf(key, sizeof(key), "%s%s", e->id, e->corrected ? " CCY" : "");
+        e->input_duplicate = idset_seen(ids, key);
+    }
     rc = rtr_expected_deliveries(plan, c);
     e->prec = plan->prec != CABLE_PREC_NONE ? plan->prec : cable_precedence(c);
     if (e->input_duplicate) {
         r->input_duplicates++;
     } else {
+        r->corrected += e->corrected;
         e->expected = rc > 0 ? (uint32_t)rc : 0;
         e->undeliverable = plan->n_undeliverable;
         r->expected += e->expected;

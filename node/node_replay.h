@@ -8,9 +8,12 @@
  * historical format line 2 is recomputed by the router). An entry that does
  * not parse, or whose originator is no station of the network, is skipped
  * and counted, with its first diagnostic. Two entries with one identity are
- * input duplicates: both are originated, the network delivers the first
- * and suppresses the second (ZFD); only the first counts in the expected
- * deliveries. Every host of a run loads the same corpus, so each knows the
+ * input duplicates (a re-sent copy, ZDK, is one): both are originated, the
+ * network delivers the first and suppresses the second (ZFD); only the
+ * first counts in the expected deliveries. A corrected copy (CCY) is not a
+ * repeat of the original: it is a delivery of its own to every addressee,
+ * its identity marked corrected (two corrected copies of one identity are
+ * input duplicates again). Every host of a run loads the same corpus, so each knows the
  * whole schedule and originates only its own stations' cables.
  */
 #ifndef NODE_REPLAY_H
@@ -31,6 +34,7 @@ typedef struct node_replay_cable {
     uint32_t    expected; /* deliveries the accounting expects (0 for an input duplicate) */
     uint32_t    undeliverable;
     bool        input_duplicate;
+    bool        corrected; /* a corrected copy (CCY) */
 } node_replay_cable_t;
 
 typedef struct node_replay {
@@ -39,6 +43,7 @@ typedef struct node_replay {
     size_t               entries; /* corpus entries read */
     size_t               skipped; /* not replayed */
     size_t               input_duplicates;
+    size_t               corrected; /* corrected copies (input duplicates aside) */
     uint64_t             expected, undeliverable;
     char                 first_skip[8][256]; /* the first diagnostics of skipped entries */
     uint32_t             n_first_skip;

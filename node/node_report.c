@@ -109,6 +109,15 @@ static bool by_station(const rtr_dlog_rec_t *r)
     return r->party && r->addressee && strcmp(r->party, r->addressee) == 0;
 }
 
+/* The identity a record counts under: a corrected copy's is marked. */
+static const char *key_of(const rtr_dlog_rec_t *r, const char *mark, char *buf, size_t size)
+{
+    if (!r->detail || !strstr(r->detail, mark))
+        return r->id;
+    snprintf(buf, size, "%s CCY", r->id);
+    return buf;
+}
+
 void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
 {
     smap_t   dtg = {0}, inputdup = {0}, seen = {0};
@@ -122,17 +131,20 @@ void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
         if (r->event == RTR_DLOG_SKIPPED) {
             out->skipped++;
         } else if (r->event == RTR_DLOG_ORIGINATED && r->id) {
-            unsigned exp = 0, und = 0;
+            unsigned    exp = 0, und = 0;
+            char        kb[256];
+            const char *key = key_of(r, "corrected copy", kb, sizeof(kb));
             out->originated++;
-            if (r->detail && strcmp(r->detail, "input duplicate") == 0) {
+            if (r->detail && strncmp(r->detail, "input duplicate", 15) == 0) {
                 out->input_duplicates++;
-                *smap_slot(&inputdup, r->id, NULL, &fresh) = 1;
+                *smap_slot(&inputdup, key, NULL, &fresh) = 1;
                 continue;
             }
+            out->corrected += key != r->id;
             if (r->detail && sscanf(r->detail, "expected %u, undeliverable %u", &exp, &und) == 2)
                 out->undeliverable += und;
             out->expected += (uint64_t)(r->value > 0 ? r->value : 0);
-            *smap_slot(&dtg, r->id, NULL, &fresh) = r->sim_time;
+            *smap_slot(&dtg, key, NULL, &fresh) = r->sim_time;
         }
     }
     for (size_t i = 0; i < set->n; i++) {
@@ -140,22 +152,25 @@ void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
         bool                  fresh;
         int64_t              *t;
         int                   p;
+        char                  kb[256];
+        const char           *key;
         if (!r->id || !by_station(r))
             continue;
+        key = key_of(r, "CCY", kb, sizeof(kb));
         if (r->event == RTR_DLOG_DUPLICATE) {
-            if (!smap_get(&inputdup, r->id, NULL))
+            if (!smap_get(&inputdup, key, NULL))
                 out->duplicates++;
             continue;
         }
         if (r->event != RTR_DLOG_DELIVERED)
             continue;
-        smap_slot(&seen, r->id, r->addressee, &fresh);
+        smap_slot(&seen, key, r->addressee, &fresh);
         if (!fresh) {
             out->duplicates++; /* delivered twice without being suppressed */
             continue;
         }
         out->delivered++;
-        t = smap_get(&dtg, r->id, NULL);
+        t = smap_get(&dtg, key, NULL);
         if (!t) {
             out->unmatched++;
             continue;

@@ -6,6 +6,8 @@
  *   originated        'originated' records (input duplicates included)
  *   expected          the sum of their values (deliveries expected)
  *   input_duplicates  'originated' records marked "input duplicate"
+ *   corrected         'originated' records of corrected copies ("corrected
+ *                     copy" in the detail), input duplicates aside
  *   undeliverable     the sum of "undeliverable N" of their details
  *   skipped           'skipped' records
  *   delivered         distinct (identity, station) 'delivered' records
@@ -13,6 +15,9 @@
  *   duplicates        'duplicate-suppressed' records of stations, except
  *                     repeats of an input duplicate's identity
  *   lost              expected - delivered (never below 0)
+ * A corrected copy's records (detail "corrected copy" when originated,
+ * "CCY" at a station) count under its identity marked corrected: its
+ * deliveries are not repeats of the original's.
  * Speed of service per delivery: its sim-time minus its cable's DTG (the
  * sim-time of its 'originated' record), against the objective of the
  * delivery's precedence (docs/cable-format.md: Y and Z 10 min, O 30 min,
@@ -31,7 +36,7 @@ typedef struct node_report_prec {
 
 typedef struct node_report {
     uint64_t           originated, expected, delivered, duplicates, input_duplicates;
-    uint64_t           undeliverable, skipped, lost;
+    uint64_t           undeliverable, skipped, lost, corrected;
     uint64_t           unmatched; /* deliveries of no originated cable (not timed) */
     node_report_prec_t by_prec[CABLE_PREC_COUNT]; /* index cable_prec_t */
 } node_report_t;

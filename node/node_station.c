@@ -385,7 +385,7 @@ static void deliver(node_station_t *st, const link_frame_t *f, const cable_t *c,
         st->st.received++;
     st_log(st, RTR_DLOG_RECEIVED, at, id, prec, f->csn, false, f->cable.rpt ? "ZDK" : NULL, 0);
     st_log(st, dup ? RTR_DLOG_DUPLICATE : RTR_DLOG_DELIVERED, at, id, prec, f->csn, true,
-           dup ? "ZFD" : NULL, 0);
+           dup ? (f->cable.ccy ? "ZFD CCY" : "ZFD") : (f->cable.ccy ? "CCY" : NULL), 0);
     if (!dup && c && c->sections > 1) {
         st->sect_at = at;
         node_sections_add(st->sect, c, prec, at);
@@ -430,6 +430,7 @@ static void on_cable(node_station_t *st, const link_frame_t *f)
         key.section = 1;
         key.dtg = INT64_MIN;
         key.addressee = sim_span_str(st->ri);
+        key.corrected = f->cable.ccy;
         deliver(st, f, NULL, id, at, link_dedup_check(st->dedup, &key) == 1);
     } else if (cable_msgpack_decode(&st->cable, f->cable.c.p, f->cable.c.len, &err) < 0) {
         link_frame_t svc;

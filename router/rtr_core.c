@@ -444,6 +444,8 @@ static int load_copy(rtr_core_t *c, rtr_port_t *p, rtr_qent_t *e)
         msgpack_zone_destroy(&zone);
         return SIM_EPARSE;
     }
+    e->niact = niact;
+    e->ccy = c->cable.corrected_copy;
     ris = sim_xmalloc((fl2->via.array.size + 1) * sizeof(*ris));
     for (uint32_t i = 0; i < fl2->via.array.size; i++)
         ris[i] = obj_span(&fl2->via.array.ptr[i]);
@@ -580,6 +582,7 @@ static void write_cable(rtr_core_t *c, rtr_port_t *p, const rtr_qent_t *e, sim_t
     }
     f.cable.prec = e->prec;
     f.cable.rpt = repeat;
+    f.cable.ccy = e->ccy;
     if (id)
         f.cable.id = sim_span_str(id);
     send_frame(c, p, &f);
@@ -838,6 +841,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             e->rec = rec;
             e->prec = (uint8_t)cp->prec;
             e->niact = cp->niact;
+            e->ccy = c->cable.corrected_copy;
             e->tag = i;
             e->csn = -1;
             copy_make(c, e, f->cable.c.p, f->cable.c.len, &c->plan.fl2[cp->first], cp->n, id);

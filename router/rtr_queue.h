@@ -40,6 +40,7 @@ typedef struct rtr_qent {
     uint8_t    tries; /* transmissions started (preemptions + 1) */
     uint8_t    niact; /* 1: it carries a NIACT action addressee (passes the
                          hold of a closed station, as FLASH does) */
+    uint8_t    ccy;   /* 1: the cable is a corrected copy (the frame says so) */
 } rtr_qent_t;
 
 typedef struct rtr_ring {

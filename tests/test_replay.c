@@ -243,6 +243,22 @@ static const char paris_flash[] =
     "C O N F I D E N T I A L PARIS 000124\n\nE.O. 12958: DECL: 03/06/2019\n"
     "TAGS: PREL PGOV FR\nSUBJECT: A FLASH CABLE\n\n1. (C) Urgent.\n\nSMITH\nBT\n#0124\nNNNN\n";
 
+/* The paris cable again, as a corrected copy (same identity), and as a
+ * re-sent copy (ZDK after the DTG). */
+static const char paris_ccy[] =
+    "VZCZCXRO0046\nRR RUEHC\nDE RUEHFR #0123/01 0651430\nZNY CCCCC ZZH\n"
+    "R 061430Z MAR 09\nFM AMEMBASSY PARIS\nTO RUEHC/SECSTATE WASHDC 4567\nBT\n"
+    "C O N F I D E N T I A L PARIS 000123\n\nSIPDIS\n\nC O R R E C T E D COPY (PARAGRAPH 1 "
+    "TEXT)\n\nE.O. 12958: DECL: 03/06/2019\n"
+    "TAGS: PREL PGOV FR\nSUBJECT: A CLEAN CABLE\n\n1. (C) Corrected text of the cable, long "
+    "enough to take a while on a slow circuit.\n\nSMITH\nBT\n#0123\nNNNN\n";
+static const char paris_zdk[] =
+    "VZCZCXRO0047\nRR RUEHC\nDE RUEHFR #0123/01 0651430\nZNY CCCCC ZZH\n"
+    "R 061430Z MAR 09 ZDK\nFM AMEMBASSY PARIS\nTO RUEHC/SECSTATE WASHDC 4567\nBT\n"
+    "C O N F I D E N T I A L PARIS 000123\n\nSIPDIS\n\nE.O. 12958: DECL: 03/06/2019\n"
+    "TAGS: PREL PGOV FR\nSUBJECT: A CLEAN CABLE\n\n1. (C) Text of the cable, long enough to "
+    "take a while on a slow circuit.\n\nSMITH\nBT\n#0123\nNNNN\n";
+
 /* Two IMMEDIATE cables: a plain one filed at 14:20 and a NIACT one at 14:30. */
 static const char paris_immediate[] =
     "VZCZCXRO0044\nOO RUEHC\nDE RUEHFR #0125/01 0651420\nZNY CCCCC ZZH\n"
@@ -356,11 +372,45 @@ static void test_closed_station_released(void **state)
     free(log);
 }
 
+/* A cable, its re-sent copy (ZDK) and its corrected copy (CCY), all with
+ * one identity: the re-sent copy is an input duplicate, suppressed (ZFD);
+ * the corrected copy is delivered again, as a delivery of its own. */
+static void test_corrected_and_resent_copies(void **state)
+{
+    json_t *j, *acc;
+    char    netyaml[1024], three[8192], *log;
+    (void)state;
+    snprintf(netyaml, sizeof(netyaml), small_net, "");
+    write_text("net.yaml", netyaml);
+    snprintf(three, sizeof(three), "%s%s%s", paris, paris_zdk, paris_ccy);
+    write_text("three.txt", three);
+    j = run_json("three.txt");
+    acc = json_object_get(j, "accounting");
+    assert_int_equal(json_integer_value(json_object_get(acc, "originated")), 3);
+    assert_int_equal(json_integer_value(json_object_get(acc, "input_duplicates")), 1);
+    assert_int_equal(json_integer_value(json_object_get(acc, "corrected_copies")), 1);
+    assert_int_equal(json_integer_value(json_object_get(acc, "expected_deliveries")), 2);
+    assert_int_equal(json_integer_value(json_object_get(acc, "delivered")), 2);
+    assert_int_equal(json_integer_value(json_object_get(acc, "duplicates")), 0);
+    assert_int_equal(json_integer_value(json_object_get(acc, "lost")), 0);
+    json_decref(j);
+    sh("'%s' log --format jsonl '%s/log' > '%s/ccy.jsonl'", tu_bin(), tmpdir, tmpdir);
+    {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/ccy.jsonl", tmpdir);
+        log = tu_read_file(path, NULL);
+    }
+    assert_non_null(strstr(log, "\"detail\":\"CCY\""));
+    assert_non_null(strstr(log, "corrected copy"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_speed_of_service_by_hand),
         cmocka_unit_test(test_closed_station_released),
+        cmocka_unit_test(test_corrected_and_resent_copies),
         cmocka_unit_test(test_asap_twice_identical),
         cmocka_unit_test(test_multiprocess_identical),
     };

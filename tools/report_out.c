@@ -17,9 +17,9 @@ int report_print_text(const node_report_t *r)
                b->p95_s, b->p99_s, b->max_s, b->objective_s,
                b->count ? 100.0 * (double)b->met / (double)b->count : 100.0);
     }
-    printf("input duplicates: %llu, undeliverable: %llu, skipped: %llu\n",
-           (unsigned long long)r->input_duplicates, (unsigned long long)r->undeliverable,
-           (unsigned long long)r->skipped);
+    printf("input duplicates: %llu, corrected copies: %llu, undeliverable: %llu, skipped: %llu\n",
+           (unsigned long long)r->input_duplicates, (unsigned long long)r->corrected,
+           (unsigned long long)r->undeliverable, (unsigned long long)r->skipped);
     printf("originated: %llu, expected deliveries: %llu, delivered: %llu, duplicates: %llu, "
            "lost: %llu\n",
            (unsigned long long)r->originated, (unsigned long long)r->expected,
@@ -37,6 +37,7 @@ int report_print_json(const node_report_t *r)
     json_object_set_new(a, "delivered", json_integer((json_int_t)r->delivered));
     json_object_set_new(a, "duplicates", json_integer((json_int_t)r->duplicates));
     json_object_set_new(a, "input_duplicates", json_integer((json_int_t)r->input_duplicates));
+    json_object_set_new(a, "corrected_copies", json_integer((json_int_t)r->corrected));
     json_object_set_new(a, "undeliverable", json_integer((json_int_t)r->undeliverable));
     json_object_set_new(a, "skipped", json_integer((json_int_t)r->skipped));
     json_object_set_new(a, "lost", json_integer((json_int_t)r->lost));

@@ -322,6 +322,7 @@ void link_dupkey_of(link_dupkey_t *k, const cable_t *c, sim_span_t addressee)
     k->section = c->section ? c->section : 1;
     k->dtg = c->dtg.valid ? cable_dtg_epoch(&c->dtg) : INT64_MIN;
     k->addressee = addressee;
+    k->corrected = c->corrected_copy;
 }
 
 link_dedup_t *link_dedup_new(uint32_t capacity)
@@ -365,7 +366,7 @@ uint32_t link_dedup_count(const link_dedup_t *d)
  * a serialization. Returns the length; writes at most 'size' bytes. */
 static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
 {
-    size_t   need = 4 + k->origin_ri.len + 4 + 2 + 8 + k->addressee.len, o = 0;
+    size_t   need = 4 + k->origin_ri.len + 4 + 2 + 8 + 1 + k->addressee.len, o = 0;
     uint32_t ri = k->origin_ri.len;
     uint32_t serial = (uint32_t)k->serial;
     uint64_t dtg = (uint64_t)k->dtg;
@@ -383,6 +384,7 @@ static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
     o += 2;
     memcpy(buf + o, &dtg, 8);
     o += 8;
+    buf[o++] = k->corrected ? 1 : 0;
     if (k->addressee.len)
         memcpy(buf + o, k->addressee.p, k->addressee.len);
     return need;

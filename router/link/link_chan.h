@@ -178,6 +178,7 @@ typedef struct link_dupkey {
     uint16_t   section;   /* 1 when the cable has none */
     int64_t    dtg;       /* DTG, seconds since 1970; INT64_MIN absent */
     sim_span_t addressee; /* plain-language address as resolved; may be empty */
+    bool       corrected; /* a corrected copy: not a repeat of the original */
 } link_dupkey_t;
 
 /* link_dupkey_of - the key of cable c (borrowed; the key borrows its spans)

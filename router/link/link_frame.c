@@ -189,7 +189,7 @@ static int link__check(const link_frame_t *f)
             (f->cable.n_ids && !f->cable.ids))
             return -1;
         return n + 1 + 1 + (f->cable.ids != NULL) + link__present(f->cable.id) +
-               (f->cable.prec != 0) + (f->cable.hops != 0) + f->cable.rpt;
+               (f->cable.prec != 0) + (f->cable.hops != 0) + f->cable.rpt + f->cable.ccy;
     case LINK_T_ACK:
         if (!link__csn_ok(f->csn) || f->ack.n == 0 || f->ack.n > LINK_ACK_MAX_RUN)
             return -1;
@@ -280,6 +280,10 @@ static int link__pack(const link_frame_t *f, msgpack_packer *pk, int keys)
             LINK__PK(link__put_u64(pk, "hops", f->cable.hops));
         if (f->cable.rpt) {
             LINK__PK(link__put_key(pk, "rpt"));
+            LINK__PK(msgpack_pack_true(pk));
+        }
+        if (f->cable.ccy) {
+            LINK__PK(link__put_key(pk, "ccy"));
             LINK__PK(msgpack_pack_true(pk));
         }
         break;
@@ -609,7 +613,7 @@ static int link__skip(link__cur_t *c)
 enum {
     K_V, K_T, K_LN, K_AT, K_CSN,
     K_ROLE, K_NAME, K_LINKS, K_VMAX, K_HB, K_ASAP,
-    K_C, K_IDS, K_ID, K_P, K_HOPS, K_RPT,
+    K_C, K_IDS, K_ID, K_P, K_HOPS, K_RPT, K_CCY,
     K_N,
     K_CODE, K_TEXT, K_FROM, K_TO, K_RI,
     K_RND, K_SENT, K_RECV,
@@ -619,7 +623,7 @@ enum {
 static const char *const link__keys[K_COUNT] = {
     "v", "t", "ln", "at", "csn",
     "role", "name", "links", "vmax", "hb", "asap",
-    "c", "ids", "id", "p", "hops", "rpt",
+    "c", "ids", "id", "p", "hops", "rpt", "ccy",
     "n",
     "code", "text", "from", "to", "ri",
     "rnd", "sent", "recv",
@@ -631,7 +635,7 @@ static const uint32_t link__type_keys[LINK_T_COUNT] = {
     [LINK_T_HELLO] = KB(K_LN) | KB(K_AT) | KB(K_ROLE) | KB(K_NAME) | KB(K_LINKS) | KB(K_VMAX) |
                      KB(K_HB) | KB(K_ASAP),
     [LINK_T_CABLE] = KB(K_LN) | KB(K_AT) | KB(K_CSN) | KB(K_C) | KB(K_IDS) | KB(K_ID) | KB(K_P) |
-                     KB(K_HOPS) | KB(K_RPT),
+                     KB(K_HOPS) | KB(K_RPT) | KB(K_CCY),
     [LINK_T_ACK] = KB(K_LN) | KB(K_AT) | KB(K_CSN) | KB(K_N),
     [LINK_T_SVC] = KB(K_LN) | KB(K_AT) | KB(K_CSN) | KB(K_CODE) | KB(K_TEXT) | KB(K_FROM) |
                    KB(K_TO) | KB(K_ID) | KB(K_RI),
@@ -920,6 +924,8 @@ static int link__field(link__cur_t *c, int k, link_frame_t *f, msgpack_zone *zon
         return 0;
     case K_RPT:
         return link__get_bool(c, &f->cable.rpt, "field 'rpt' must be true or false");
+    case K_CCY:
+        return link__get_bool(c, &f->cable.ccy, "field 'ccy' must be true or false");
     case K_N:
         if ((rc = link__get_uint(c, LINK_ACK_MAX_RUN, &u, "field 'n' must be an integer",
                                  "field 'n' must be from 1 to 4999")) != 0)
@@ -1101,7 +1107,7 @@ bool link_frame_equal(const link_frame_t *a, const link_frame_t *b)
             (a->cable.ids == NULL) != (b->cable.ids == NULL) ||
             a->cable.n_ids != b->cable.n_ids || !link__span_same(a->cable.id, b->cable.id) ||
             a->cable.prec != b->cable.prec || a->cable.hops != b->cable.hops ||
-            a->cable.rpt != b->cable.rpt)
+            a->cable.rpt != b->cable.rpt || a->cable.ccy != b->cable.ccy)
             return false;
         for (uint32_t i = 0; i < a->cable.n_ids; i++)
             if (!sim_span_eq(a->cable.ids[i], b->cable.ids[i]))

@@ -142,6 +142,7 @@ typedef struct link_frame {
             uint8_t           prec;  /* "p": precedence of this copy, 1-5; 0 absent */
             uint8_t           hops;  /* "hops": routers passed so far; 0 absent */
             bool              rpt;   /* "rpt": a repeated copy (ZDK) */
+            bool              ccy;   /* "ccy": the cable is a corrected copy */
         } cable;
         struct link_frame_ack {
             uint32_t n; /* "n": csn, csn+1, ... csn+n-1 (wrapping); 1 when absent */
