@@ -109,6 +109,14 @@ static bool by_station(const rtr_dlog_rec_t *r)
     return r->party && r->addressee && strcmp(r->party, r->addressee) == 0;
 }
 
+bool node_report_keeps(const rtr_dlog_rec_t *r, void *ud)
+{
+    (void)ud;
+    return r->event == RTR_DLOG_SKIPPED || (r->event == RTR_DLOG_ORIGINATED && r->id) ||
+           ((r->event == RTR_DLOG_DELIVERED || r->event == RTR_DLOG_DUPLICATE) && r->id &&
+            by_station(r));
+}
+
 /* The identity a record counts under: a corrected copy's is marked. */
 static const char *key_of(const rtr_dlog_rec_t *r, const char *mark, char *buf, size_t size)
 {

@@ -44,6 +44,10 @@ typedef struct node_report {
 /* The objective of a precedence, seconds. */
 double node_report_objective_s(cable_prec_t p);
 
+/* node_report_keeps - the records node_report_build reads (an
+ * rtr_dlog_keep_fn for rtr_dlog_read_kept; ud unused): the rest of a big
+ * run's logs need not be held in memory. */
+bool node_report_keeps(const rtr_dlog_rec_t *r, void *ud);
 /* node_report_build - from a set of records (borrowed). */
 void node_report_build(const rtr_dlog_set_t *set, node_report_t *out);
 

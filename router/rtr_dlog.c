@@ -200,17 +200,26 @@ uint64_t rtr_dlog_count(const rtr_dlog_t *d)
 /* --- reading ------------------------------------------------------------ */
 
 typedef struct rec_vec {
-    rtr_dlog_rec_t *v;
-    uint64_t       *order;
-    size_t          n, cap;
-    sim_arena_t     strings;
+    rtr_dlog_rec_t  *v;
+    uint64_t        *order;
+    size_t           n, cap;
+    sim_arena_t      strings;
+    rtr_dlog_keep_fn keep;    /* NULL: keep every record */
+    void            *keep_ud;
+    sim_arena_t      scratch; /* a record's strings until it is kept */
 } rec_vec_t;
 
 static const char *obj_str(rec_vec_t *rv, const msgpack_object *o)
 {
     if (o->type != MSGPACK_OBJECT_STR)
         return NULL;
-    return sim_arena_strndup(&rv->strings, o->via.str.ptr, o->via.str.size);
+    return sim_arena_strndup(rv->keep ? &rv->scratch : &rv->strings, o->via.str.ptr,
+                             o->via.str.size);
+}
+
+static const char *keep_str(rec_vec_t *rv, const char *s)
+{
+    return s ? sim_arena_strndup(&rv->strings, s, strlen(s)) : NULL;
 }
 
 static bool obj_int(const msgpack_object *o, int64_t *v)
@@ -280,6 +289,19 @@ static int take_record(rec_vec_t *rv, const msgpack_object *o)
     }
     if (!have_time || !have_event)
         return SIM_EPARSE;
+    if (rv->keep) {
+        bool keep = rv->keep(&r, rv->keep_ud);
+        if (keep) {
+            r.party = keep_str(rv, r.party);
+            r.id = keep_str(rv, r.id);
+            r.link = keep_str(rv, r.link);
+            r.addressee = keep_str(rv, r.addressee);
+            r.detail = keep_str(rv, r.detail);
+        }
+        sim_arena_reset(&rv->scratch);
+        if (!keep)
+            return 0;
+    }
     if (rv->n == rv->cap) {
         rv->cap = rv->cap ? rv->cap * 2 : 1024;
         rv->v = sim_xrealloc(rv->v, rv->cap * sizeof(*rv->v));
@@ -404,10 +426,19 @@ static int cmp_names(const void *a, const void *b)
 int rtr_dlog_read(const char *const *dirs, size_t n_dirs, rtr_dlog_set_t *out, size_t *torn,
                   char *err, size_t errlen)
 {
+    return rtr_dlog_read_kept(dirs, n_dirs, NULL, NULL, out, torn, err, errlen);
+}
+
+int rtr_dlog_read_kept(const char *const *dirs, size_t n_dirs, rtr_dlog_keep_fn keep, void *ud,
+                       rtr_dlog_set_t *out, size_t *torn, char *err, size_t errlen)
+{
     rec_vec_t *rv = sim_xcalloc(1, sizeof(*rv));
     int        rc = 0;
     size_t     torn_local = 0;
     sim_arena_init(&rv->strings);
+    sim_arena_init(&rv->scratch);
+    rv->keep = keep;
+    rv->keep_ud = ud;
     memset(out, 0, sizeof(*out));
     for (size_t d = 0; d < n_dirs && rc == 0; d++) {
         DIR           *dh = opendir(dirs[d]);
@@ -458,6 +489,7 @@ int rtr_dlog_read(const char *const *dirs, size_t n_dirs, rtr_dlog_set_t *out, s
     free(rv->order);
     rv->order = NULL;
     rv->v = NULL;
+    sim_arena_destroy(&rv->scratch);
     out->priv = rv;
     return rc;
 }

@@ -97,6 +97,12 @@ typedef struct rtr_dlog_set {
  * log that was being written is skipped and counted in *torn). */
 int rtr_dlog_read(const char *const *dirs, size_t n_dirs, rtr_dlog_set_t *out, size_t *torn,
                   char *err, size_t errlen);
+/* rtr_dlog_read_kept - the same, keeping only the records for which
+ * keep(r, ud) is true (r and its strings are valid during the call only):
+ * a report over millions of records keeps the few kinds it reads. */
+typedef bool (*rtr_dlog_keep_fn)(const rtr_dlog_rec_t *r, void *ud);
+int rtr_dlog_read_kept(const char *const *dirs, size_t n_dirs, rtr_dlog_keep_fn keep, void *ud,
+                       rtr_dlog_set_t *out, size_t *torn, char *err, size_t errlen);
 void rtr_dlog_set_free(rtr_dlog_set_t *s);
 
 #endif

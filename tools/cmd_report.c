@@ -77,8 +77,8 @@ int cmd_report(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (rtr_dlog_read((const char *const *)argv + optind, (size_t)(argc - optind), &set, &torn,
-                      err, sizeof(err)) < 0) {
+    if (rtr_dlog_read_kept((const char *const *)argv + optind, (size_t)(argc - optind),
+                           node_report_keeps, NULL, &set, &torn, err, sizeof(err)) < 0) {
         fprintf(stderr, "cablesim report: %s\n", err);
         rtr_dlog_set_free(&set); /* what was read before the error */
         return CLI_USAGE;

@@ -466,7 +466,8 @@ free_all:
     free(r.routers);
     if (rc == CLI_OK) {
         const char *dirs[1] = {logs};
-        if (rtr_dlog_read(dirs, 1, &set, &torn, err, sizeof(err)) < 0) {
+        if (rtr_dlog_read_kept(dirs, 1, node_report_keeps, NULL, &set, &torn, err,
+                               sizeof(err)) < 0) {
             fprintf(stderr, "cablesim run: reading the delivery logs: %s\n", err);
             rtr_dlog_set_free(&set);
             rc = CLI_USAGE;
