@@ -495,10 +495,14 @@ int node_host_start(node_host_t **out, uv_loop_t *loop, const node_host_opts_t *
         free(h);
         return SIM_EUSAGE;
     }
-    if (o->replay && o->replay->n)
+    if (o->start)
+        t0 = o->start;
+    else if (o->replay && o->replay->n)
         t0 = o->replay->v[0].dtg;
     sim_clock_init(&h->clock, o->asap ? SIM_CLOCK_VIRTUAL : SIM_CLOCK_SCALED, h->o.speed,
                    o->asap ? INT64_MIN / 4 : t0 ? t0 : (sim_time_t)sim_wall_us());
+    if (!o->asap && o->wall_start_us)
+        sim_clock_anchor(&h->clock, o->wall_start_us);
     sim_sched_init(&h->sched, h->clock.t0);
     rtr_sync_party_init(&h->party);
     if (o->log_dir) {

@@ -42,6 +42,12 @@ typedef struct node_host_opts {
     const char          *log_dir;  /* NULL: no log */
     bool                 asap;     /* virtual time; else scaled by speed */
     double               speed;    /* default 1 */
+    /* scaled: the sim-time of the start (0: the replay's first DTG, or the
+     * wall clock's now) and the real-time instant it is reached (µs since
+     * 1970; 0: when the host starts). Parties given the same pair share
+     * one sim clock. */
+    sim_time_t           start;
+    int64_t              wall_start_us;
     bool                 no_link_model;
     uint32_t             window;   /* unacknowledged cables per station (default 1000) */
     uint32_t             heartbeat_ms;

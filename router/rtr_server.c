@@ -854,6 +854,8 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
      * 1960s, before 1970) and moves only by rounds. */
     sim_clock_init(&s->clock, o->asap ? SIM_CLOCK_VIRTUAL : SIM_CLOCK_SCALED, s->o.speed,
                    o->start ? o->start : o->asap ? INT64_MIN / 4 : (sim_time_t)sim_wall_us());
+    if (!o->asap && o->wall_start_us)
+        sim_clock_anchor(&s->clock, o->wall_start_us);
     sim_sched_init(&s->sched, s->clock.t0);
 
     memset(&jo, 0, sizeof(jo));

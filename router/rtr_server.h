@@ -32,6 +32,8 @@ typedef struct rtr_server_opts {
     const char          *log_dir;   /* delivery log folder; NULL for none */
     double               speed;     /* sim seconds per wall second (default 1) */
     sim_time_t           start;     /* sim-time at start; 0: the wall clock's now */
+    int64_t              wall_start_us; /* scaled: the real-time instant (µs since
+                                           1970) 'start' is reached; 0: at start */
     bool                 no_link_model;
     uint32_t             max_conns;    /* default 4096 */
     uint32_t             heartbeat_ms; /* default 2000; silence for 3x closes */

@@ -191,6 +191,14 @@ void sim_clock_init(sim_clock_t *c, sim_clock_mode_t mode, double speed, sim_tim
     c->wall0_ns = c->wall_ns();
 }
 
+void sim_clock_anchor(sim_clock_t *c, int64_t real_us)
+{
+    /* Read both sources back to back; their offset is what converts. */
+    int64_t mono = (int64_t)c->wall_ns();
+    int64_t real_ns = sim_wall_us() * 1000;
+    c->wall0_ns = (uint64_t)(mono + (real_us * 1000 - real_ns));
+}
+
 sim_time_t sim_clock_now(const sim_clock_t *c)
 {
     if (c->mode != SIM_CLOCK_SCALED)

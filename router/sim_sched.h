@@ -93,6 +93,11 @@ typedef struct sim_clock {
 } sim_clock_t;
 
 void sim_clock_init(sim_clock_t *c, sim_clock_mode_t mode, double speed, sim_time_t t0);
+/* sim_clock_anchor - scaled: sim-time t0 is reached at the CLOCK_REALTIME
+ * instant 'real_us' (µs since 1970, past or future) instead of at init, so
+ * that parties in several processes that are given the same anchor keep one
+ * sim clock. The clock still runs on the monotonic source. */
+void sim_clock_anchor(sim_clock_t *c, int64_t real_us);
 /* Scaled: t0 + speed * (wall - wall0). Manual/virtual: meaningless, returns t0. */
 sim_time_t sim_clock_now(const sim_clock_t *c);
 /* Scaled: the monotonic wall time (ns) at which sim-time t is reached. */

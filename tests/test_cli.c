@@ -448,7 +448,7 @@ static void test_node_bad_input(void **state)
     expect_error("node --network {}/tiny.yaml --host switch --speed 2x",
                  "cablesim node: --speed takes a number above 0, not '2x'");
     expect_error("node --network {}/tiny.yaml --host switch --asap --speed 2",
-                 "cablesim node: --asap and --speed exclude each other");
+                 "cablesim node: --asap excludes --speed");
     expect_error("node --network {}/syntax.yaml --host switch",
                  "{}/syntax.yaml:3:1: error: YAML syntax error");
     expect_error("node --network {}/no-such.yaml --host switch",
@@ -508,7 +508,10 @@ static void test_router_bad_input(void **state)
     expect_error("router --asap --network {}/no-such.yaml --name switch --journal {}/s.journal",
                  "{}/no-such.yaml: error: cannot read the file");
     expect_error("router --asap --speed 2 --network {}/tiny.yaml --name switch",
-                 "cablesim router: --asap and --speed exclude each other");
+                 "cablesim router: --asap excludes --speed");
+    expect_error("router --network {}/tiny.yaml --name switch --speed 60 --wall-start yesterday",
+                 "cablesim router: --wall-start takes a UTC time such as 2009-03-02T00:00:00Z, "
+                 "not 'yesterday'");
     expect_error("router --speed 0 --network {}/tiny.yaml --name switch",
                  "cablesim router: --speed takes a number above 0, not '0'");
     expect_unknown_option("router --network {}/tiny.yaml --name switch --bogus", "--bogus");

@@ -8,6 +8,7 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -36,6 +37,10 @@ const char *cli_sample_path(const char *name);
 /* Print one JSON value on stdout followed by a newline ('compact' for JSON
  * Lines). Returns 0, or -1 when the output failed. */
 int cli_json_print(json_t *v, int compact);
+
+/* cli_parse_utc - "2009-03-02T00:00:00Z" (fraction of a second allowed)
+ * into µs since 1970. Returns 0, or -1 when s is not that form. */
+int cli_parse_utc(const char *s, int64_t *us);
 
 /* Usage error: "cablesim CMD: message" and a hint, on stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -37,6 +37,11 @@ static void node_usage(FILE *out)
             "  --log DIR        write the host's log to DIR (created when missing)\n"
             "  --asap           virtual time, deterministic; ends when the run is over\n"
             "  --speed X        scaled time, X sim seconds per wall second (default 1)\n"
+            "  --sim-start UTC  (with --speed) the sim-time of the start, e.g.\n"
+            "                   2009-03-02T00:00:00Z (default: the replay's first DTG)\n"
+            "  --wall-start UTC (with --speed) the wall-clock instant the sim-time of the\n"
+            "                   start is reached (default: when this process starts); give\n"
+            "                   every router and host the same pair: one sim clock\n"
             "  --no-link-model  no link speeds or latencies\n"
             "  -h, --help       this help\n\n"
             "Stop with SIGINT/SIGTERM (an --asap host exits 0 by itself at the end).\n"
@@ -79,6 +84,7 @@ int cmd_node(int argc, char **argv)
         {"replay", required_argument, NULL, 'r'},  {"log", required_argument, NULL, 'L'},
         {"asap", no_argument, NULL, 'a'},          {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
+        {"sim-start", required_argument, NULL, 'S'}, {"wall-start", required_argument, NULL, 'W'},
         GEN_OPTS_LONG,                             {NULL, 0, NULL, 0},
     };
     const char      *network = NULL, *replay = NULL;
@@ -120,6 +126,20 @@ int cmd_node(int argc, char **argv)
             break;
         }
         case 'x': o.no_link_model = true; break;
+        case 'S':
+        case 'W': {
+            int64_t us;
+            if (cli_parse_utc(optarg, &us) < 0)
+                return cli_usage_error("node", "--%s takes a UTC time such as "
+                                       "2009-03-02T00:00:00Z, not '%s'",
+                                       ch == 'S' ? "sim-start" : "wall-start", optarg);
+            if (ch == 'S')
+                o.start = us ? us : 1;
+            else
+                o.wall_start_us = us;
+            speed_opt = true;
+            break;
+        }
         case 'h': node_usage(stdout); return CLI_OK;
         default: node_usage(stderr); return CLI_USAGE;
         }
@@ -129,7 +149,7 @@ int cmd_node(int argc, char **argv)
     if (optind != argc)
         return cli_usage_error("node", "unexpected argument '%s'", argv[optind]);
     if (o.asap && speed_opt)
-        return cli_usage_error("node", "--asap and --speed exclude each other");
+        return cli_usage_error("node", "--asap excludes --speed, --sim-start and --wall-start");
     if ((rc = gen_opts_check(&gen, "node")) != 0)
         return rc;
     if (replay && gen.on)

@@ -31,6 +31,11 @@ static void router_usage(FILE *out)
             "                     created when missing, recovered on start\n"
             "  --log DIR          write the delivery log to DIR/NAME.dlog\n"
             "  --speed X          sim seconds per wall second (default 1)\n"
+            "  --sim-start UTC    (with --speed) the sim-time of the start, e.g.\n"
+            "                     2009-03-02T00:00:00Z (default: the wall clock's now)\n"
+            "  --wall-start UTC   (with --speed) the wall-clock instant the sim-time of the\n"
+            "                     start is reached (default: when this process starts);\n"
+            "                     give every router and host the same pair: one sim clock\n"
             "  --asap             virtual time, as fast as possible, deterministic: every\n"
             "                     party of the network (routers, 'cablesim node' hosts) must\n"
             "                     run; the network's first router keeps time; exits 0 when\n"
@@ -81,6 +86,7 @@ int cmd_router(int argc, char **argv)
         {"log", required_argument, NULL, 'L'},     {"speed", required_argument, NULL, 's'},
         {"no-link-model", no_argument, NULL, 'x'}, {"prealloc", no_argument, NULL, 'p'},
         {"heartbeat-ms", required_argument, NULL, 'H'}, {"asap", no_argument, NULL, 'a'},
+        {"sim-start", required_argument, NULL, 'S'}, {"wall-start", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char       *network = NULL, *name = NULL;
@@ -116,6 +122,20 @@ int cmd_router(int argc, char **argv)
         case 'x': o.no_link_model = true; break;
         case 'a': o.asap = true; break;
         case 'p': o.prealloc = true; break;
+        case 'S':
+        case 'W': {
+            int64_t us;
+            if (cli_parse_utc(optarg, &us) < 0)
+                return cli_usage_error("router", "--%s takes a UTC time such as "
+                                       "2009-03-02T00:00:00Z, not '%s'",
+                                       ch == 'S' ? "sim-start" : "wall-start", optarg);
+            if (ch == 'S')
+                o.start = us ? us : 1;
+            else
+                o.wall_start_us = us;
+            speed_opt = true;
+            break;
+        }
         case 'H': {
             char         *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -134,7 +154,7 @@ int cmd_router(int argc, char **argv)
     if (optind != argc)
         return cli_usage_error("router", "unexpected argument '%s'", argv[optind]);
     if (o.asap && speed_opt)
-        return cli_usage_error("router", "--asap and --speed exclude each other");
+        return cli_usage_error("router", "--asap excludes --speed, --sim-start and --wall-start");
     net = net_load(network, &errs);
     if (!net) {
         net_errors_fprint(stderr, network, &errs);

@@ -75,6 +75,8 @@ typedef struct run {
     bool           asap, tty, stopping, interrupted;
     uint64_t       t0_ns, last_plain_ns, idle_since_ns, last_delivered;
     double         speed;
+    sim_time_t     sim_start;  /* scaled: the shared clock's anchor */
+    int64_t        wall_start;
 } run_t;
 
 static void stopped_one(void *ud)
@@ -356,6 +358,11 @@ int cmd_run(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&r.loop);
+    /* Scaled time: every party's clock reaches the first DTG at one
+     * instant, not at its own start (at --speed 3600 a millisecond between
+     * two starts would be 3.6 sim-seconds). */
+    r.sim_start = r.asap ? 0 : r.replay.n ? r.replay.v[0].dtg : 0;
+    r.wall_start = r.asap ? 0 : sim_wall_us();
 
     /* Routers: every one listens on an ephemeral loopback port, patched
      * into the network before anyone dials it (a port of 0 refuses until
@@ -378,7 +385,8 @@ int cmd_run(int argc, char **argv)
         o.journal_dir = jdir;
         o.log_dir = logs;
         o.speed = r.speed;
-        o.start = r.asap ? 0 : r.replay.n ? r.replay.v[0].dtg : 0;
+        o.start = r.sim_start;
+        o.wall_start_us = r.wall_start;
         o.no_link_model = no_link;
         o.asap = r.asap;
         o.on_end = party_ended;
@@ -414,6 +422,8 @@ int cmd_run(int argc, char **argv)
         o.log_dir = logs;
         o.asap = r.asap;
         o.speed = r.speed;
+        o.start = r.sim_start;
+        o.wall_start_us = r.wall_start;
         o.no_link_model = no_link;
         o.on_end = party_ended;
         o.end_ud = &r;
