@@ -520,7 +520,7 @@ static void on_svc(node_station_t *st, const link_frame_t *f)
         f->svc.from >= 0) {
         int to = f->svc.to >= 0 ? f->svc.to : f->svc.from;
         int n = link_csn_dist(f->svc.from, to) + 1;
-        for (int k = 0; k < n && k < (int)st->window; k++) {
+        for (int k = 0; st->slots && k < n && k < (int)st->window; k++) {
             int      csn = link_csn_add(f->svc.from, k);
             uint64_t cookie;
             slot_t  *sl = &st->slots[(uint32_t)csn % st->window];
@@ -668,7 +668,7 @@ static void handle_closed(uv_handle_t *h)
     if (--st->handles == 0 && st->closing) {
         void (*done)(void *) = st->done;
         void *ud = st->done_ud;
-        for (uint32_t i = 0; i < st->window; i++)
+        for (uint32_t i = 0; st->slots && i < st->window; i++)
             free(st->slots[i].bytes);
         for (uint32_t i = 0; i < st->n_again; i++)
             free(st->again[i].bytes);
@@ -795,8 +795,8 @@ node_station_t *node_station_new(uv_loop_t *loop, const node_station_opts_t *o,
     st->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : 2000;
     link_tx_init(&st->chan_tx, st->window, 0);
     link_rx_init(&st->chan_rx, -1);
-    st->slots = sim_xcalloc(st->window, sizeof(*st->slots));
-    st->again = sim_xcalloc(st->window, sizeof(*st->again));
+    /* slots and again: on the first send (a station that only receives,
+     * as most of a big host's do, needs neither). */
     st->dedup = link_dedup_new(o->dedup ? o->dedup : 65536);
     link_reader_init(&st->rd, LINK_FRAME_MAX, ST_READ_SIZE);
     msgpack_zone_init(&st->zone, 4096);
@@ -847,6 +847,10 @@ int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, u
 {
     int     csn;
     slot_t *s;
+    if (!st->slots) {
+        st->slots = sim_xcalloc(st->window, sizeof(*st->slots));
+        st->again = sim_xcalloc(st->window, sizeof(*st->again));
+    }
     if (link_tx_send(&st->chan_tx, cookie, &csn) < 0)
         return SIM_EFULL;
     s = &st->slots[(uint32_t)csn % st->window];

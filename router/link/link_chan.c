@@ -53,7 +53,7 @@ void link_tx_init(link_tx_t *t, uint32_t window, int first_csn)
     if (window > LINK_WINDOW_MAX)
         window = LINK_WINDOW_MAX;
     t->window = window;
-    t->ring = sim_xcalloc(window, sizeof(*t->ring));
+    t->ring = NULL; /* on the first send: a receive-only station needs none */
     t->head_csn = t->next_csn = link_csn_add(first_csn, 0);
 }
 
@@ -114,6 +114,8 @@ int link_tx_send(link_tx_t *t, uint64_t cookie, int *csn)
 
     if (link_tx_full(t))
         return SIM_EFULL;
+    if (!t->ring)
+        t->ring = sim_xcalloc(t->window, sizeof(*t->ring));
     s = link__slot(t, t->count);
     s->cookie = cookie;
     s->state = LINK__SENT;
