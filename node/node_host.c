@@ -670,6 +670,14 @@ void node_host_free(node_host_t *h)
     free(h);
 }
 
+void node_host_clock_anchor(node_host_t *h, int64_t real_us)
+{
+    if (h->clock.mode != SIM_CLOCK_SCALED)
+        return;
+    sim_clock_anchor(&h->clock, real_us);
+    host_pump(h); /* runs what fell due and re-arms its timer */
+}
+
 void node_host_stats(const node_host_t *h, node_host_stats_t *st)
 {
     *st = h->stt;

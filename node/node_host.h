@@ -56,6 +56,9 @@ typedef struct node_host_opts {
     void                *end_ud;
 } node_host_opts_t;
 
+/* node_host_clock_anchor - as rtr_server_clock_anchor, for a host. */
+void node_host_clock_anchor(node_host_t *h, int64_t real_us);
+
 /* node_host_start - returns 0 and an owned host whose stations start
  * connecting, or a negative code with a message in err (no station has
  * this host, log folder unusable). */

@@ -18,6 +18,7 @@
 #include "rtr_journal.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -828,8 +829,15 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
 
     s->loop = loop;
     s->o = *o;
-    if (!s->o.max_conns)
+    if (!s->o.max_conns) {
+        /* A flood cap, not a capacity limit: as many as the process may
+         * open (a host of 10,000 stations on one router is fine). */
+        struct rlimit rl;
         s->o.max_conns = 4096;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            rl.rlim_cur > 4096 + 64)
+            s->o.max_conns = (uint32_t)SIM_MIN(rl.rlim_cur - 64, (rlim_t)UINT32_MAX);
+    }
     if (!s->o.heartbeat_ms)
         s->o.heartbeat_ms = 2000;
     if (!s->o.max_frame)
@@ -969,6 +977,14 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     }
     *out = s;
     return 0;
+}
+
+void rtr_server_clock_anchor(rtr_server_t *s, int64_t real_us)
+{
+    if (s->clock.mode != SIM_CLOCK_SCALED)
+        return;
+    sim_clock_anchor(&s->clock, real_us);
+    tick_arm(s); /* the next event's wall time moved */
 }
 
 void rtr_server_address(const rtr_server_t *s, char *buf, size_t size)

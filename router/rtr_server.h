@@ -35,7 +35,8 @@ typedef struct rtr_server_opts {
     int64_t              wall_start_us; /* scaled: the real-time instant (µs since
                                            1970) 'start' is reached; 0: at start */
     bool                 no_link_model;
-    uint32_t             max_conns;    /* default 4096 */
+    uint32_t             max_conns;    /* default 4096, or the open-file limit
+                                          less 64 when that is higher */
     uint32_t             heartbeat_ms; /* default 2000; silence for 3x closes */
     size_t               max_frame;    /* default: the protocol's maximum */
     size_t               out_high;     /* stop transmitting above (default 256 KiB) */
@@ -49,6 +50,13 @@ typedef struct rtr_server_opts {
     void (*on_end)(void *ud);
     void                *end_ud;
 } rtr_server_opts_t;
+
+/* rtr_server_clock_anchor - scaled time: move the clock so that its start
+ * is reached at the real-time instant real_us (sim_clock_anchor), and
+ * re-arm the timer of the next event; for the parties of one process, once
+ * they are all set up (started with an anchor in the future, so that none
+ * ran ahead) and before the loop runs. */
+void rtr_server_clock_anchor(rtr_server_t *s, int64_t real_us);
 
 /* rtr_server_start - open the journal (recovering it; the report of cuts is
  * printed on stderr), rebuild the queues, listen, and dial the trunks this

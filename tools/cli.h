@@ -38,6 +38,10 @@ const char *cli_sample_path(const char *name);
  * Lines). Returns 0, or -1 when the output failed. */
 int cli_json_print(json_t *v, int compact);
 
+/* cli_raise_nofile - raise the open-file limit to its hard maximum (many
+ * stations, one socket each). */
+void cli_raise_nofile(void);
+
 /* cli_parse_utc - "2009-03-02T00:00:00Z" (fraction of a second allowed)
  * into µs since 1970. Returns 0, or -1 when s is not that form. */
 int cli_parse_utc(const char *s, int64_t *us);

@@ -172,14 +172,7 @@ int cmd_node(int argc, char **argv)
         net_free(net);
         return CLI_USAGE;
     }
-    {
-        /* Many stations, one socket each. */
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-            rl.rlim_cur = rl.rlim_max;
-            setrlimit(RLIMIT_NOFILE, &rl);
-        }
-    }
+    cli_raise_nofile(); /* many stations, one socket each */
     o.net = net;
     o.replay = replay || gen.on ? &rp : NULL;
     o.on_end = end_cb;

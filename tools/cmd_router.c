@@ -42,6 +42,8 @@ static void router_usage(FILE *out)
             "                     the run is over\n"
             "  --no-link-model    ignore link speeds and latencies: run at wire speed\n"
             "  --prealloc         preallocate journal segments\n"
+            "  --max-conns N      connections at most (a flood cap; default: the open-file\n"
+            "                     limit, raised to its maximum, less 64, at least 4096)\n"
             "  --heartbeat-ms N   heartbeat interval in ms (default 2000); a peer silent for\n"
             "                     3 intervals is closed as half-open (tests use a short one)\n"
             "  -h, --help         this help\n\n"
@@ -87,6 +89,7 @@ int cmd_router(int argc, char **argv)
         {"no-link-model", no_argument, NULL, 'x'}, {"prealloc", no_argument, NULL, 'p'},
         {"heartbeat-ms", required_argument, NULL, 'H'}, {"asap", no_argument, NULL, 'a'},
         {"sim-start", required_argument, NULL, 'S'}, {"wall-start", required_argument, NULL, 'W'},
+        {"max-conns", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char       *network = NULL, *name = NULL;
@@ -120,6 +123,15 @@ int cmd_router(int argc, char **argv)
             break;
         }
         case 'x': o.no_link_model = true; break;
+        case 'C': {
+            char         *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || end == optarg || optarg[0] == '-' || v < 1 || v > 10000000)
+                return cli_usage_error("router", "--max-conns takes a number from 1 to "
+                                       "10000000, not '%s'", optarg);
+            o.max_conns = (uint32_t)v;
+            break;
+        }
         case 'a': o.asap = true; break;
         case 'p': o.prealloc = true; break;
         case 'S':
@@ -155,6 +167,7 @@ int cmd_router(int argc, char **argv)
         return cli_usage_error("router", "unexpected argument '%s'", argv[optind]);
     if (o.asap && speed_opt)
         return cli_usage_error("router", "--asap excludes --speed, --sim-start and --wall-start");
+    cli_raise_nofile(); /* a router serves many stations, one socket each */
     net = net_load(network, &errs);
     if (!net) {
         net_errors_fprint(stderr, network, &errs);

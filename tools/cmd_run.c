@@ -357,12 +357,15 @@ int cmd_run(int argc, char **argv)
         mkdir(logs, 0777);
     }
     signal(SIGPIPE, SIG_IGN);
+    cli_raise_nofile(); /* both ends of every station's connection */
     uv_loop_init(&r.loop);
     /* Scaled time: every party's clock reaches the first DTG at one
      * instant, not at its own start (at --speed 3600 a millisecond between
      * two starts would be 3.6 sim-seconds). */
     r.sim_start = r.asap ? 0 : r.replay.n ? r.replay.v[0].dtg : 0;
-    r.wall_start = r.asap ? 0 : sim_wall_us();
+    /* Not started yet (an hour ahead) while the parties are set up; the
+     * clock starts when the loop does (below). */
+    r.wall_start = r.asap ? 0 : sim_wall_us() + 3600 * (int64_t)1000000;
 
     /* Routers: every one listens on an ephemeral loopback port, patched
      * into the network before anyone dials it (a port of 0 refuses until
@@ -444,6 +447,15 @@ int cmd_run(int argc, char **argv)
     uv_signal_init(&r.loop, &r.sigint);
     r.sigint.data = &r;
     uv_signal_start(&r.sigint, sigint_cb, SIGINT);
+    if (!r.asap) {
+        /* Every party is set up: the shared clock starts now, not when the
+         * first of them was created (33 ms earlier: 2 sim-minutes at 3600). */
+        r.wall_start = sim_wall_us();
+        for (uint32_t i = 0; i < r.n_routers; i++)
+            rtr_server_clock_anchor(r.routers[i], r.wall_start);
+        for (uint32_t i = 0; i < r.n_hosts; i++)
+            node_host_clock_anchor(r.hosts[i], r.wall_start);
+    }
     uv_run(&r.loop, UV_RUN_DEFAULT);
     if (r.tty)
         fprintf(stderr, "\n");
