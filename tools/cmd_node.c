@@ -44,6 +44,8 @@ static void node_usage(FILE *out)
             "                   every router and host the same pair: one sim clock\n"
             "  --no-link-model  no link speeds or latencies\n"
             "  -h, --help       this help\n\n"
+            "Progress on stderr: when every station is connected to its router (and every\n"
+            "10 s until then), then the originations and deliveries every 10 s.\n"
             "Stop with SIGINT/SIGTERM (an --asap host exits 0 by itself at the end).\n"
             "Exit: 0 after a clean stop, 2 on a usage or start-up error.\n");
 }
@@ -51,14 +53,48 @@ static void node_usage(FILE *out)
 typedef struct node_run {
     uv_loop_t    loop;
     uv_signal_t  sigint, sigterm;
+    uv_timer_t   progress;
     node_host_t *host;
+    const char  *name;
+    bool         all_up;
+    uint64_t     t0_ms, last_ms, last_delivered, last_originated;
 } node_run_t;
+
+/* Once a second: say when every station is up (a big host takes seconds),
+ * and what was originated and delivered, every 10 s while it changes. */
+static void progress_cb(uv_timer_t *t)
+{
+    node_run_t       *n = t->data;
+    node_host_stats_t st;
+    uint64_t          now = uv_now(&n->loop);
+    node_host_stats(n->host, &st);
+    if (!n->all_up && st.up == st.stations) {
+        n->all_up = true;
+        fprintf(stderr, "host %s: all %u stations connected in %.1f s\n", n->name, st.stations,
+                (double)(now - n->t0_ms) / 1000.0);
+        n->last_ms = now;
+        return;
+    }
+    if (now - n->last_ms < 10000)
+        return;
+    n->last_ms = now;
+    if (!n->all_up) {
+        fprintf(stderr, "host %s: %u of %u stations connected\n", n->name, st.up, st.stations);
+    } else if (st.delivered != n->last_delivered || st.originated != n->last_originated) {
+        fprintf(stderr, "host %s: originated %llu of %llu, delivered %llu\n", n->name,
+                (unsigned long long)st.originated, (unsigned long long)st.to_originate,
+                (unsigned long long)st.delivered);
+        n->last_delivered = st.delivered;
+        n->last_originated = st.originated;
+    }
+}
 
 static void stopped_cb(void *ud)
 {
     node_run_t *n = ud;
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
+    uv_close((uv_handle_t *)&n->progress, NULL);
 }
 
 static void stop(node_run_t *n)
@@ -192,6 +228,11 @@ int cmd_node(int argc, char **argv)
     n.sigint.data = n.sigterm.data = &n;
     uv_signal_start(&n.sigint, signal_cb, SIGINT);
     uv_signal_start(&n.sigterm, signal_cb, SIGTERM);
+    n.name = o.name;
+    n.t0_ms = n.last_ms = uv_now(&n.loop);
+    uv_timer_init(&n.loop, &n.progress);
+    n.progress.data = &n;
+    uv_timer_start(&n.progress, progress_cb, 100, 1000);
     uv_run(&n.loop, UV_RUN_DEFAULT);
     node_host_stats(n.host, &st);
     fprintf(stderr, "host %s: stopped: %u stations, originated %llu, delivered %llu, "
