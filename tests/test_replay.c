@@ -284,11 +284,17 @@ static json_t *run_json(const char *corpus)
     char         path[512], *text;
     json_t      *j;
     json_error_t e;
+    int          rc;
     sh("rm -rf '%s/log'", tmpdir);
-    assert_int_equal(sh("'%s' run --network '%s/net.yaml' --corpus '%s/%s' --json --log '%s/log' "
-                        "> '%s/run.json' 2>/dev/null",
-                        tu_bin(), tmpdir, tmpdir, corpus, tmpdir, tmpdir),
-                     0);
+    rc = sh("'%s' run --network '%s/net.yaml' --corpus '%s/%s' --json --log '%s/log' "
+            "> '%s/run.json' 2>'%s/run.err'",
+            tu_bin(), tmpdir, tmpdir, corpus, tmpdir, tmpdir, tmpdir);
+    if (rc != 0) {
+        /* What the run said, and its logs, for the record. */
+        sh("cat '%s/run.err' '%s/run.json' >&2; '%s' log --format text '%s/log' >&2", tmpdir,
+           tmpdir, tu_bin(), tmpdir);
+    }
+    assert_int_equal(rc, 0);
     snprintf(path, sizeof(path), "%s/run.json", tmpdir);
     text = tu_read_file(path, NULL);
     assert_non_null(text);
