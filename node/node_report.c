@@ -117,22 +117,28 @@ bool node_report_keeps(const rtr_dlog_rec_t *r, void *ud)
             by_station(r));
 }
 
-/* The identity a record counts under: a corrected copy's is marked. */
-static const char *key_of(const rtr_dlog_rec_t *r, const char *mark, char *buf, size_t size)
+/* The identity a record counts under: a corrected copy's is marked. The
+ * maps keep the key pointers, so a marked key lives in 'keys' (the
+ * function's arena), never on the stack. */
+static const char *key_of(const rtr_dlog_rec_t *r, const char *mark, sim_arena_t *keys)
 {
+    char buf[256];
+    int  n;
     if (!r->detail || !strstr(r->detail, mark))
         return r->id;
-    snprintf(buf, size, "%s CCY", r->id);
-    return buf;
+    n = snprintf(buf, sizeof(buf), "%s CCY", r->id);
+    return sim_arena_strndup(keys, buf, n > 0 ? SIM_MIN((size_t)n, sizeof(buf) - 1) : 0);
 }
 
 void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
 {
-    smap_t   dtg = {0}, inputdup = {0}, seen = {0};
+    smap_t      dtg = {0}, inputdup = {0}, seen = {0};
+    sim_arena_t keys;
     int64_t *delay[CABLE_PREC_COUNT] = {0};
     size_t   nd[CABLE_PREC_COUNT] = {0}, cd[CABLE_PREC_COUNT] = {0};
 
     memset(out, 0, sizeof(*out));
+    sim_arena_init(&keys);
     for (size_t i = 0; i < set->n; i++) {
         const rtr_dlog_rec_t *r = &set->v[i];
         bool                  fresh;
@@ -140,8 +146,7 @@ void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
             out->skipped++;
         } else if (r->event == RTR_DLOG_ORIGINATED && r->id) {
             unsigned    exp = 0, und = 0;
-            char        kb[256];
-            const char *key = key_of(r, "corrected copy", kb, sizeof(kb));
+            const char *key = key_of(r, "corrected copy", &keys);
             out->originated++;
             if (r->detail && strncmp(r->detail, "input duplicate", 15) == 0) {
                 out->input_duplicates++;
@@ -160,11 +165,10 @@ void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
         bool                  fresh;
         int64_t              *t;
         int                   p;
-        char                  kb[256];
         const char           *key;
         if (!r->id || !by_station(r))
             continue;
-        key = key_of(r, "CCY", kb, sizeof(kb));
+        key = key_of(r, "CCY", &keys);
         if (r->event == RTR_DLOG_DUPLICATE) {
             if (!smap_get(&inputdup, key, NULL))
                 out->duplicates++;
@@ -211,4 +215,5 @@ void node_report_build(const rtr_dlog_set_t *set, node_report_t *out)
     smap_free(&dtg);
     smap_free(&inputdup);
     smap_free(&seen);
+    sim_arena_destroy(&keys);
 }
