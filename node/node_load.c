@@ -37,8 +37,22 @@ typedef struct ltemplate {
 
 #define LOAD_TEMPLATES 4
 
+/* A cable made but not yet handed to the station's window. */
+typedef struct lqent {
+    char    *mp;
+    uint32_t len;
+    uint32_t ci; /* index into L->cables */
+} lqent_t;
+
+typedef struct lq {
+    lqent_t *v;
+    uint32_t head, n, cap;
+} lq_t;
+
 typedef struct lstation {
     struct node_load *L;
+    lq_t              q[CABLE_PREC_COUNT]; /* opts.queue: by precedence */
+    uint32_t          queued;
     node_station_t   *st;
     uint32_t          idx;         /* in the run */
     uint32_t          net_station; /* in the network */
@@ -211,6 +225,51 @@ static void free_templates(lstation_t *s)
     }
 }
 
+static void lq_push(lq_t *q, lqent_t e)
+{
+    if (q->n == q->cap) {
+        uint32_t cap = q->cap ? q->cap * 2 : 64;
+        lqent_t *v = sim_xmalloc(cap * sizeof(*v));
+        for (uint32_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = v;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->v[(q->head + q->n++) % q->cap] = e;
+}
+
+/* Hands the station's queued cables to its window, highest precedence
+ * first, as far as the window has room. */
+static void drain(node_load_t *L, lstation_t *s)
+{
+    while (s->queued && node_station_can_send(s->st)) {
+        lq_t   *q = NULL;
+        lqent_t e;
+        for (int p = CABLE_PREC_Y; p >= CABLE_PREC_NONE && !q; p--)
+            if (s->q[p].n)
+                q = &s->q[p];
+        e = q->v[q->head];
+        if (node_station_send_prec(s->st, e.mp, e.len, e.ci, (cable_prec_t)L->cables[e.ci].prec) <
+            0)
+            break; /* stays at the head */
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        s->queued--;
+        free(e.mp);
+    }
+}
+
+static void lq_free(lstation_t *s)
+{
+    for (int p = 0; p < CABLE_PREC_COUNT; p++) {
+        for (uint32_t i = 0; i < s->q[p].n; i++)
+            free(s->q[p].v[(s->q[p].head + i) % s->q[p].cap].mp);
+        free(s->q[p].v);
+    }
+}
+
 /* Originate one cable at station s. False when it cannot now. */
 static bool originate(node_load_t *L, lstation_t *s)
 {
@@ -221,7 +280,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     char        *mp = NULL, id[64];
     size_t       len = 0;
     lcable_t    *lc;
-    if (!node_station_can_send(s->st))
+    if (L->o->queue ? s->queued >= L->o->queue : !node_station_can_send(s->st))
         return false;
     /* A new identity: the next serial, a DTG one minute later per cable of
      * this station (identities never repeat within a run). */
@@ -251,11 +310,17 @@ static bool originate(node_load_t *L, lstation_t *s)
     memcpy(L->exp_station + L->n_exp, t->exp, t->n_exp * sizeof(*t->exp));
     memset(L->exp_got + L->n_exp, 0, t->n_exp);
     lc->sent_us = now_us();
-    if (node_station_send_prec(s->st, mp, len, L->n_cables, prec) < 0) {
+    if (L->o->queue) {
+        /* Made now; it waits for the window in precedence order. */
+        lqent_t e = {mp, (uint32_t)len, (uint32_t)L->n_cables};
+        lq_push(&s->q[prec], e);
+        s->queued++;
+    } else if (node_station_send_prec(s->st, mp, len, L->n_cables, prec) < 0) {
         free(mp);
         return false;
+    } else {
+        free(mp);
     }
-    free(mp);
     L->n_exp += t->n_exp;
     s->count++;
     map_add(L, (uint32_t)L->n_cables);
@@ -264,14 +329,21 @@ static bool originate(node_load_t *L, lstation_t *s)
     L->res->by_prec[lc->prec].sent++;
     L->res->total.expected += lc->n_exp;
     L->res->by_prec[lc->prec].expected += lc->n_exp;
+    if (L->o->queue)
+        drain(L, s);
     return true;
 }
 
 static void pump(node_load_t *L, lstation_t *s)
 {
+    /* With a queue, a few at a time (the tick tops the queues up): filling
+     * 64 queues of 1000 in one go would hold the loop for a second, and the
+     * FLASH made first would wait for it. */
+    uint32_t budget = L->o->queue ? 16 : UINT32_MAX;
+    drain(L, s); /* the window has room again: the queue first */
     if (!L->sending || L->o->rate > 0)
         return;
-    while (originate(L, s))
+    while (budget-- && originate(L, s))
         ;
 }
 
@@ -383,6 +455,9 @@ static void tick_cb(uv_timer_t *t)
         L->end_ns = uv_hrtime();
         L->t_drain_end = now + (uint64_t)(L->o->drain_s * 1000);
     }
+    if (L->sending && L->o->rate <= 0 && L->o->queue)
+        for (uint32_t i = 0; i < L->o->n_stations; i++)
+            pump(L, &L->st[i]);
     if (L->sending && L->o->rate > 0) {
         double   elapsed = (double)(uv_hrtime() - L->start_ns) / 1e9;
         uint64_t due = (uint64_t)(elapsed * L->o->rate);
@@ -565,8 +640,10 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     }
     res->total.latency_us = percentiles(&all);
     free(all.v);
-    for (uint32_t i = 0; i < o->n_stations; i++)
+    for (uint32_t i = 0; i < o->n_stations; i++) {
         free_templates(&L.st[i]);
+        lq_free(&L.st[i]);
+    }
     free(L.st);
     free(L.local_of);
     free(L.cables);

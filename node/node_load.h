@@ -39,6 +39,12 @@ typedef struct node_load_opts {
     uint64_t             seed;
     uint32_t             mix[CABLE_PREC_COUNT]; /* all 0: the default mix */
     uint32_t             window;     /* unacknowledged cables per station (default 100) */
+    /* Cables a station may hold beyond its window, waiting in precedence
+     * order (Y, Z, O, P, R; FIFO within one), as a station's outgoing
+     * traffic waits for the circuit: a FLASH passes the ROUTINE backlog at
+     * its source. 0 (the default): none; a cable is made only when the
+     * window has room. Latency counts from the cable's making. */
+    uint32_t             queue;
     bool                 progress;   /* a line per second on stderr */
     bool                 single;     /* one addressee per cable (its first TO line) */
     /* Called after every acknowledgement with the total so far (kill tests). */

@@ -460,6 +460,39 @@ static void test_load_through_router(void **state)
     assert_int_equal(journal_verify(f->journal), 0);
 }
 
+/* The same with stations that queue what their window cannot take yet (a
+ * FLASH/ROUTINE mix, as fast as the router accepts): every cable made is
+ * delivered exactly once, the queue drained in the drain phase. */
+static void test_load_with_station_queues(void **state)
+{
+    fx_t              *f = *state;
+    char              *yaml = node_load_network_yaml("itest", 47999, 6);
+    const char *const  extra[] = {"--no-link-model", NULL};
+    uint32_t           st[6] = {0, 1, 2, 3, 4, 5};
+    node_load_opts_t   o;
+    node_load_result_t res;
+    char               err[256];
+    fx_net(f, yaml);
+    free(yaml);
+    fx_router(f, "itest", extra);
+    load_opts(&o, f, st, 6);
+    o.rate = 0;
+    o.duration_s = 0.5;
+    o.size = 1024;
+    o.window = 4;
+    o.queue = 200;
+    o.single = true;
+    o.mix[CABLE_PREC_Z] = 1;
+    o.mix[CABLE_PREC_R] = 9;
+    assert_int_equal(node_load_run(&f->loop, &o, &res, err, sizeof(err)), 0);
+    report("load with station queues", &res);
+    assert_router_alive(&f->rtr, "during the load");
+    assert_exact(&res);
+    assert_true(res.by_prec[CABLE_PREC_Z].sent > 0 && res.by_prec[CABLE_PREC_R].sent > 0);
+    assert_true(tu_rtr_stop(&f->rtr, WAIT_MS));
+    assert_int_equal(journal_verify(f->journal), 0);
+}
+
 /* --- 2. kill -9 (and SIGTERM) in the middle of a load, then restart ---- */
 
 #define KILL_MAX 8
@@ -1522,6 +1555,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_through_router, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_load_with_station_queues, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_kill9_restart, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_two_routers_trunk, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_two_routers_kill9, fx_setup, fx_teardown),

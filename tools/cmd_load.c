@@ -23,7 +23,8 @@ static void load_usage(FILE *out)
     fprintf(out,
             "usage: cablesim load [--router HOST:PORT --network FILE] [--stations N]\n"
             "                     [--rate R] [--duration S] [--drain S] [--size BYTES]\n"
-            "                     [--mix Z:1,O:9,P:30,R:60] [--seed S] [--window W] [--json]\n\n"
+            "                     [--mix Z:1,O:9,P:30,R:60] [--seed S] [--window W] [--queue Q]\n"
+            "                     [--json]\n\n"
             "Drive N stations through a router: each originates generated cables to the\n"
             "others, keeping at most W unacknowledged; then check every expected delivery\n"
             "arrived exactly once.\n\n"
@@ -42,6 +43,10 @@ static void load_usage(FILE *out)
             "  --mix M             precedence mix (default Z:1,O:9,P:30,R:60)\n"
             "  --seed S            generator seed (default 1)\n"
             "  --window W          unacknowledged cables per station (default 100)\n"
+            "  --queue Q           each station also holds up to Q cables made but waiting\n"
+            "                      for its window, in precedence order (a FLASH passes its\n"
+            "                      station's ROUTINE backlog); latency counts from the\n"
+            "                      making. Default 0: a cable is made when the window has room\n"
             "  --journal DIR       the started router's journal (default: a temporary folder)\n"
             "  --single            one addressee per cable (its first TO line), so that a\n"
             "                      cable is one delivery; default: the generated addressees\n"
@@ -194,6 +199,7 @@ int cmd_load(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'}, {"drain", required_argument, NULL, 'D'},
         {"size", required_argument, NULL, 's'},     {"mix", required_argument, NULL, 'm'},
         {"seed", required_argument, NULL, 'S'},     {"window", required_argument, NULL, 'w'},
+        {"queue", required_argument, NULL, 'Q'},
         {"journal", required_argument, NULL, 'j'},  {"json", no_argument, NULL, 'J'},
         {"progress", no_argument, NULL, 'p'},       {"single", no_argument, NULL, '1'},
         {"help", no_argument, NULL, 'h'},
@@ -232,6 +238,7 @@ int cmd_load(int argc, char **argv)
         case 's': o.size = (uint32_t)strtoul(optarg, &end, 10); break;
         case 'S': o.seed = strtoull(optarg, &end, 10); break;
         case 'w': o.window = (uint32_t)strtoul(optarg, &end, 10); break;
+        case 'Q': o.queue = (uint32_t)strtoul(optarg, &end, 10); break;
         case 'm':
             if (cable_gen_parse_mix(optarg, o.mix, mixbuf, sizeof(mixbuf)) < 0)
                 return cli_usage_error("load", "--mix: %s", mixbuf);
@@ -255,6 +262,8 @@ int cmd_load(int argc, char **argv)
                                        "--size 600..1048576 please");
     if (o.window == 0 || 10000 % o.window != 0)
         return cli_usage_error("load", "--window must divide 10000 (e.g. 16, 50, 100, 500)");
+    if (o.queue > 100000)
+        return cli_usage_error("load", "--queue is at most 100000 cables per station");
     if ((router != NULL) != (network != NULL))
         return cli_usage_error("load", "--router and --network go together");
     signal(SIGPIPE, SIG_IGN);

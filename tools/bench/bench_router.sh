@@ -84,12 +84,16 @@ for run in $(seq 1 "$runs"); do
     stop_listener "$bg_pid" TERM
     echo "router $(tr -d '\n ' <"$tmp/rtr.load") $(tail -n1 "$tmp/rtr.out.err") LOADCPU $(cat "$tmp/load.time")" >>"$tmp/results"
 
-    # Precedence under a saturating ROUTINE load.
+    # Precedence under a saturating ROUTINE load: each station holds a
+    # backlog of 1000 cables in precedence order (as a station's outgoing
+    # traffic waits for its circuit) and keeps 4 unacknowledged on the
+    # circuit, so that what waits, waits where precedence decides.
     rm -rf "$tmp/journal"
     start_listener "$tmp/rtr.out" "$bin" router --network "$tmp/net.yaml" --name load-switch \
         --listen 127.0.0.1:0 --journal "$tmp/journal" --no-link-model
     "$bin" load --router "127.0.0.1:$bg_port" --network "$tmp/net.yaml" --stations $stations \
-        --size 1024 --duration "$secs" --drain 60 --mix Z:1,R:99 --single --json \
+        --size 1024 --duration "$secs" --drain 60 --mix Z:1,R:99 --single --window 4 \
+        --queue 1000 --json \
         >"$tmp/prec.load" 2>/dev/null || true
     stop_listener "$bg_pid" TERM
     echo "prec $(tr -d '\n ' <"$tmp/prec.load")" >>"$tmp/results"
