@@ -383,6 +383,10 @@ static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_
     o += idl;
     e->data[o] = '\0';
     e->bytes = (uint32_t)o;
+    e->tx_bytes = 0;
+    if (c->no_link_model)
+        return; /* no link transmits anything: its length is not needed (emitting
+                   the text to count it was an eighth of the router's time) */
     c->cable.routing_indicators.v = (sim_span_t *)ris;
     c->cable.routing_indicators.n = n;
     c->cable.routing_indicators.cap = n;
