@@ -805,7 +805,7 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         return 0;
     }
     c->last_appended = rec;
-    link_dedup_check(c->dedup, &key); /* in custody from now on */
+    link_dedup_add(c->dedup, &key); /* in custody from now on (checked absent above) */
     c->st.accepted++;
     p->accepted++;
     dlog(c, RTR_DLOG_ACCEPTED, id, c->plan.prec, p->name, f->csn, NULL, NULL);
@@ -837,8 +837,9 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         pe->remaining = c->plan.n_copies;
         pe->prec = (uint8_t)c->plan.prec;
         aw->n = c->plan.n_copies;
-        aw->copies = sim_xcalloc(aw->n, sizeof(*aw->copies));
-        aw->hops = sim_xcalloc(aw->n, sizeof(*aw->hops));
+        /* One block: the copies, then their hops (freed with the copies). */
+        aw->copies = sim_xcalloc(1, aw->n * (sizeof(*aw->copies) + sizeof(*aw->hops)));
+        aw->hops = (uint32_t *)(aw->copies + aw->n);
         for (uint32_t i = 0; i < aw->n; i++) {
             const rtr_copy_t *cp = &c->plan.copies[i];
             rtr_qent_t       *e = &aw->copies[i];
@@ -908,8 +909,7 @@ static void delayed_cb(sim_event_t *ev, sim_time_t now)
     if (d->next)
         d->next->prev = d->prev;
     queue_copies(c, d->n, d->copies, d->hops);
-    free(d->copies);
-    free(d->hops);
+    free(d->copies); /* and the hops, in the same block */
     free(d);
 }
 
@@ -954,8 +954,7 @@ void rtr_core_durable(rtr_core_t *c, rtr_jid_t upto)
             sim_sched_add(c->sched, &d->ev, aw->at + c->processing, delayed_cb);
         } else {
             queue_copies(c, aw->n, aw->copies, aw->hops);
-            free(aw->copies);
-            free(aw->hops);
+            free(aw->copies); /* and the hops */
         }
         c->await_head = (c->await_head + 1) % c->await_cap;
         c->await_n--;
@@ -1139,8 +1138,7 @@ void rtr_core_free(rtr_core_t *c)
         await_t *aw = &c->await[(c->await_head + i) % c->await_cap];
         for (uint32_t k = 0; k < aw->n; k++)
             free(aw->copies[k].data);
-        free(aw->copies);
-        free(aw->hops);
+        free(aw->copies); /* and the hops */
     }
     while (c->delayed) {
         delayed_t *d = c->delayed;
@@ -1148,8 +1146,7 @@ void rtr_core_free(rtr_core_t *c)
         sim_sched_cancel(c->sched, &d->ev);
         for (uint32_t k = 0; k < d->n; k++)
             free(d->copies[k].data);
-        free(d->copies);
-        free(d->hops);
+        free(d->copies); /* and the hops */
         free(d);
     }
     free(c->await);

@@ -538,6 +538,12 @@ static void test_dedup_grows_to_capacity(void **state)
     assert_false(link_dedup_contains(d, &k)); /* the oldest went */
     k = key_n(2);
     assert_int_equal(link_dedup_check(d, &k), 1);
+    /* Added without a lookup (known absent): found afterwards. */
+    k = key_n(5000);
+    assert_false(link_dedup_contains(d, &k));
+    link_dedup_add(d, &k);
+    assert_true(link_dedup_contains(d, &k));
+    assert_int_equal(link_dedup_count(d), 1000);
     link_dedup_free(d);
 }
 

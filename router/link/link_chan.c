@@ -507,13 +507,14 @@ bool link_dedup_contains(const link_dedup_t *d, const link_dupkey_t *k)
     return i != LINK__NONE;
 }
 
+static void link__dd_insert(link_dedup_t *d, char *key, size_t len, uint64_t h, const char *small);
+
 int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k)
 {
     char              small[256], *key;
     size_t            len;
     uint64_t          h;
     uint32_t          i;
-    link__dd_entry_t *e;
 
     link__dd_key(k, &key, &len, &h, small, sizeof(small));
     i = link__dd_find(d, h, key, len);
@@ -524,6 +525,24 @@ int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k)
         link__dd_front(d, i);
         return 1;
     }
+    link__dd_insert(d, key, len, h, small);
+    return 0;
+}
+
+void link_dedup_add(link_dedup_t *d, const link_dupkey_t *k)
+{
+    char     small[256], *key;
+    size_t   len;
+    uint64_t h;
+    link__dd_key(k, &key, &len, &h, small, sizeof(small));
+    link__dd_insert(d, key, len, h, small);
+}
+
+/* Inserts a key known to be absent ('key' is 'small' or owned). */
+static void link__dd_insert(link_dedup_t *d, char *key, size_t len, uint64_t h, const char *small)
+{
+    uint32_t          i;
+    link__dd_entry_t *e;
     if (d->n == d->ecap && d->ecap < d->cap)
         link__dd_grow(d);
     if (d->n < d->ecap) {
@@ -547,5 +566,4 @@ int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k)
     e->chain = d->bucket[h & (d->nbucket - 1)];
     d->bucket[h & (d->nbucket - 1)] = i;
     link__dd_front(d, i);
-    return 0;
 }

@@ -202,6 +202,10 @@ void          link_dedup_free(link_dedup_t *d);
  * recently used; 0 when it was not, after adding it. */
 int link_dedup_check(link_dedup_t *d, const link_dupkey_t *k);
 
+/* link_dedup_add - adds k, which the caller knows is not in the set (it
+ * just asked link_dedup_contains and added nothing since): no lookup. */
+void link_dedup_add(link_dedup_t *d, const link_dupkey_t *k);
+
 /* link_dedup_contains - true when k is in the set; changes nothing. */
 bool link_dedup_contains(const link_dedup_t *d, const link_dupkey_t *k);
 
