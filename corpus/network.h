@@ -176,5 +176,9 @@ const char *net_kind_name(net_kind_t kind);
 /* True when the station is closed at 'when' (epoch seconds): inside one of
  * its windows, from inclusive, to exclusive. */
 bool net_station_closed(const net_station_t *st, int64_t when);
+/* net_parse_utc - "2009-05-01T00:00:00Z" (exactly that shape, a time that
+ * exists, years 1900-9999) into seconds since 1970, as the network file's
+ * closed windows are written. */
+bool net_parse_utc(const char *s, size_t len, int64_t *secs);
 
 #endif

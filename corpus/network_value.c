@@ -338,6 +338,11 @@ static bool parse_time(const char *s, size_t len, int64_t *out)
     return true;
 }
 
+bool net_parse_utc(const char *s, size_t len, int64_t *secs)
+{
+    return parse_time(s, len, secs);
+}
+
 bool net__want_time(net__cx_t *cx, const net__ynode_t *v, const char *key, int64_t *out)
 {
     char shown[NET__SHOWN_BUF];

@@ -992,7 +992,7 @@ void rtr_server_address(const rtr_server_t *s, char *buf, size_t size)
     snprintf(buf, size, "%s:%d", s->host, s->port);
 }
 
-static void server_handle_closed(uv_handle_t *h)
+void srv_handle_closed(uv_handle_t *h)
 {
     rtr_server_t *s = h->data;
     s->open_handles--;
@@ -1005,7 +1005,7 @@ static void server_handle_closed(uv_handle_t *h)
 
 static void handle_closed(uv_handle_t *h)
 {
-    server_handle_closed(h);
+    srv_handle_closed(h);
 }
 
 void rtr_server_stop(rtr_server_t *s, void (*done)(void *ud), void *ud)

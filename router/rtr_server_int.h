@@ -122,6 +122,9 @@ void    srv_send_svc_raw(conn_t *c, link_svc_code_t code, const char *text);
 void    srv_start_flush(rtr_server_t *s);
 
 /* rtr_server_vt.c */
+/* A handle of the server (h->data) closed: the last one of a stop calls
+ * its 'done'. */
+void srv_handle_closed(uv_handle_t *h);
 void srv_vt_init(rtr_server_t *s);
 void srv_vt_destroy(rtr_server_t *s);
 void srv_vt_stop(rtr_server_t *s);

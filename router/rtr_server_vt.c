@@ -49,17 +49,6 @@ void srv_vt_init(rtr_server_t *s)
     }
 }
 
-static void retry_closed(uv_handle_t *h)
-{
-    rtr_server_t *s = h->data;
-    s->open_handles--;
-    if (s->stopping && s->open_handles == 0 && !s->batch && s->done) {
-        void (*done)(void *) = s->done;
-        s->done = NULL;
-        done(s->done_ud);
-    }
-}
-
 void srv_vt_destroy(rtr_server_t *s)
 {
     while (s->vframes) {
@@ -77,7 +66,7 @@ void srv_vt_stop(rtr_server_t *s)
 {
     if (s->virt && !s->keeper_on) {
         uv_timer_stop(&s->clock_retry);
-        uv_close((uv_handle_t *)&s->clock_retry, retry_closed);
+        uv_close((uv_handle_t *)&s->clock_retry, srv_handle_closed);
     }
 }
 

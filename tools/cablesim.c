@@ -2,6 +2,7 @@
  * cablesim.c - main(): dispatch to one subcommand per file (cmd_*.c).
  */
 #include "cli.h"
+#include "network.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef struct command {
@@ -146,32 +146,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_parse_utc(const char *s, int64_t *us)
 {
-    int       y, mo, d, h, mi, sec, n = 0;
-    struct tm tm;
-    int64_t   frac = 0, scale = 100000;
-    const char *p;
-    time_t    t;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+    /* The network file's form (net_parse_utc), with an optional fraction
+     * of a second before the Z. */
+    char        base[21];
+    const char *p = s + 19;
+    int64_t     secs, frac = 0, scale = 100000;
+    if (strlen(s) < 20)
         return -1;
-    p = s + n;
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++) {
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
             frac += (*p - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if (strcmp(p, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1900)
+    if (strcmp(p, "Z") != 0)
         return -1;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    t = timegm(&tm);
-    *us = (int64_t)t * 1000000 + frac;
+    memcpy(base, s, 19);
+    memcpy(base + 19, "Z", 2);
+    if (!net_parse_utc(base, 20, &secs))
+        return -1;
+    *us = secs * 1000000 + frac;
     return 0;
 }
 
@@ -182,4 +173,18 @@ void cli_raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+int cli_clock_opt(const char *cmd, int ch, const char *arg, int64_t *sim_start,
+                  int64_t *wall_start_us)
+{
+    int64_t us;
+    if (cli_parse_utc(arg, &us) < 0)
+        return cli_usage_error(cmd, "--%s takes a UTC time such as 2009-03-02T00:00:00Z, not '%s'",
+                               ch == 'S' ? "sim-start" : "wall-start", arg);
+    if (ch == 'S')
+        *sim_start = us ? us : 1; /* 0 means "not given" */
+    else
+        *wall_start_us = us;
+    return 0;
 }

@@ -45,6 +45,11 @@ void cli_raise_nofile(void);
 /* cli_parse_utc - "2009-03-02T00:00:00Z" (fraction of a second allowed)
  * into µs since 1970. Returns 0, or -1 when s is not that form. */
 int cli_parse_utc(const char *s, int64_t *us);
+/* cli_clock_opt - --sim-start ('S') or --wall-start ('W') of command cmd,
+ * the scaled clock's anchor shared by router and node: into *sim_start
+ * (µs, never 0) or *wall_start_us. Returns 0, or 2 after a usage error. */
+int cli_clock_opt(const char *cmd, int ch, const char *arg, int64_t *sim_start,
+                  int64_t *wall_start_us);
 
 /* Usage error: "cablesim CMD: message" and a hint, on stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

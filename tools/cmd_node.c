@@ -163,19 +163,11 @@ int cmd_node(int argc, char **argv)
         }
         case 'x': o.no_link_model = true; break;
         case 'S':
-        case 'W': {
-            int64_t us;
-            if (cli_parse_utc(optarg, &us) < 0)
-                return cli_usage_error("node", "--%s takes a UTC time such as "
-                                       "2009-03-02T00:00:00Z, not '%s'",
-                                       ch == 'S' ? "sim-start" : "wall-start", optarg);
-            if (ch == 'S')
-                o.start = us ? us : 1;
-            else
-                o.wall_start_us = us;
+        case 'W':
+            if (cli_clock_opt("node", ch, optarg, &o.start, &o.wall_start_us) != 0)
+                return CLI_USAGE;
             speed_opt = true;
             break;
-        }
         case 'h': node_usage(stdout); return CLI_OK;
         default: node_usage(stderr); return CLI_USAGE;
         }

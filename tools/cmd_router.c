@@ -135,19 +135,11 @@ int cmd_router(int argc, char **argv)
         case 'a': o.asap = true; break;
         case 'p': o.prealloc = true; break;
         case 'S':
-        case 'W': {
-            int64_t us;
-            if (cli_parse_utc(optarg, &us) < 0)
-                return cli_usage_error("router", "--%s takes a UTC time such as "
-                                       "2009-03-02T00:00:00Z, not '%s'",
-                                       ch == 'S' ? "sim-start" : "wall-start", optarg);
-            if (ch == 'S')
-                o.start = us ? us : 1;
-            else
-                o.wall_start_us = us;
+        case 'W':
+            if (cli_clock_opt("router", ch, optarg, &o.start, &o.wall_start_us) != 0)
+                return CLI_USAGE;
             speed_opt = true;
             break;
-        }
         case 'H': {
             char         *end;
             unsigned long v = strtoul(optarg, &end, 10);
