@@ -7,13 +7,12 @@
  * addressees, precedence, ...) and the member of cable_t it maps to, and the
  * per-kind functions do the work with the member's real C type.
  *
- * Decoding from bytes is three steps. A structural scan walks the bytes once
- * without allocating and rejects truncated, malformed, over-long, over-deep
- * or over-counted input; msgpack-c allocates the elements of an array or map
- * as soon as it reads the claimed count, so nothing unchecked may reach it.
- * The same scan sizes a msgpack_zone on the stack, which msgpack_unpack then
- * fills with one chunk allocation. Last, the object is walked and every string
- * copied into the cable's arena, so the cable owns its data and nothing is
+ * Decoding from bytes is two passes and no allocation outside the cable's
+ * arena. A structural scan walks the bytes once and rejects truncated,
+ * malformed, over-long, over-deep or over-counted input; then the fields are
+ * read straight from the bytes the scan accepted (no tree of objects is
+ * built), and every string is copied into the cable's arena (or, for a
+ * view, left pointing into the input), so nothing is
  * malloc'ed per field. The decoder runs for every cable a router receives:
  * keys are matched against the field list starting where the previous key
  * matched, so a map in the encoder's own order costs one comparison per key.
@@ -472,13 +471,13 @@ static const struct mp_type {
 };
 
 /* mp_scan - check that p[0..len) is exactly one complete msgpack value
- * within the limits, without allocating. On 0, *zone_bytes is what
- * msgpack_unpack will allocate for the elements of its arrays and maps. */
-static int mp_scan(const unsigned char *p, size_t len, size_t *zone_bytes, const char **err)
+ * within the limits, without allocating: after it, the fields are read
+ * without bounds checks. */
+static int mp_scan(const unsigned char *p, size_t len, const char **err)
 {
     uint32_t rem[CABLE_MSGPACK_MAX_DEPTH + 1]; /* values still expected per open level */
     unsigned depth = 1;                        /* level 0 expects the root value */
-    size_t   pos = 0, values = 1, zone = 0;
+    size_t   pos = 0, values = 1;
 
     rem[0] = 1;
     while (depth > 0) {
@@ -553,7 +552,6 @@ static int mp_scan(const unsigned char *p, size_t len, size_t *zone_bytes, const
                 *err = "arrays and maps are nested deeper than the limit";
                 return SIM_EPARSE;
             }
-            zone += container == 2 ? n * sizeof(msgpack_object_kv) : n * sizeof(msgpack_object);
             if (children)
                 rem[depth++] = (uint32_t)children;
         } else if (fixed > len - pos) {
@@ -567,18 +565,135 @@ static int mp_scan(const unsigned char *p, size_t len, size_t *zone_bytes, const
         *err = "bytes follow the end of the cable map";
         return SIM_EPARSE;
     }
-    *zone_bytes = zone;
     return 0;
 }
 
 /* ======================================================================
- * Decoding an object
+ * Reading the values
+ * ====================================================================== */
+
+/* The kinds of value the fields tell apart. A binary, an extension or a
+ * float is OTHER: never what a field wants. */
+typedef enum {
+    MP_V_NIL,
+    MP_V_BOOL,
+    MP_V_INT,
+    MP_V_STR,
+    MP_V_ARRAY,
+    MP_V_MAP,
+    MP_V_OTHER
+} mp_vtype_t;
+
+/* One value's header. A string's bytes are in place; an array's or a map's
+ * elements follow it in the input (n, or n key/value pairs). */
+typedef struct mp_val {
+    mp_vtype_t type;
+    bool       b;
+    int64_t    i; /* integers of either sign; above INT64_MAX saturated */
+    const char *s;
+    uint32_t   n; /* string bytes, or elements */
+} mp_val_t;
+
+/* A cursor over bytes mp_scan accepted: every length fits the input and
+ * every value is complete, so reading needs no bounds checks. */
+typedef struct mp_rd {
+    const unsigned char *p;
+} mp_rd_t;
+
+/* Reads the header at the cursor into *v and moves past it (and past a
+ * string's, binary's or other payload; not past an array's or map's
+ * elements). */
+static void mp_read(mp_rd_t *r, mp_val_t *v)
+{
+    const unsigned char *p = r->p;
+    unsigned char        b = *p++;
+    uint32_t             skip = 0;
+
+    v->type = MP_V_OTHER;
+    if (b <= 0x7f) {
+        v->type = MP_V_INT;
+        v->i = b;
+    } else if (b >= 0xe0) {
+        v->type = MP_V_INT;
+        v->i = (int8_t)b;
+    } else if (b <= 0x8f) {
+        v->type = MP_V_MAP;
+        v->n = b & 0x0fu;
+    } else if (b <= 0x9f) {
+        v->type = MP_V_ARRAY;
+        v->n = b & 0x0fu;
+    } else if (b <= 0xbf) {
+        v->type = MP_V_STR;
+        v->n = b & 0x1fu;
+    } else if (b == 0xc0) {
+        v->type = MP_V_NIL;
+    } else if (b == 0xc2 || b == 0xc3) {
+        v->type = MP_V_BOOL;
+        v->b = b == 0xc3;
+    } else if (b >= 0xcc && b <= 0xcf) { /* uint 8..64 */
+        unsigned w = 1u << (b - 0xcc);
+        uint64_t u = 0;
+        for (unsigned k = 0; k < w; k++)
+            u = (u << 8) | p[k];
+        p += w;
+        v->type = MP_V_INT;
+        v->i = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+    } else if (b >= 0xd0 && b <= 0xd3) { /* int 8..64 */
+        unsigned w = 1u << (b - 0xd0);
+        uint64_t u = 0;
+        for (unsigned k = 0; k < w; k++)
+            u = (u << 8) | p[k];
+        p += w;
+        if (w < 8 && (u >> (8 * w - 1)) & 1u)
+            u |= ~UINT64_C(0) << (8 * w); /* sign-extend */
+        v->type = MP_V_INT;
+        v->i = (int64_t)u;
+    } else if (b >= 0xd9 && b <= 0xdb) { /* str 8..32 */
+        unsigned w = 1u << (b - 0xd9);
+        v->type = MP_V_STR;
+        v->n = mp_be(p, w);
+        p += w;
+    } else if (b >= 0xdc) { /* array 16/32, map 16/32 */
+        unsigned w = b & 1u ? 4 : 2;
+        v->type = b <= 0xdd ? MP_V_ARRAY : MP_V_MAP;
+        v->n = mp_be(p, w);
+        p += w;
+    } else { /* bin, ext, float, fixext: the table of the scan */
+        const struct mp_type *t = &mp_types[b - 0xc4];
+        skip = (t->lenbytes ? mp_be(p, t->lenbytes) : 0) + t->fixed;
+        p += t->lenbytes;
+    }
+    if (v->type == MP_V_STR) {
+        v->s = (const char *)p;
+        skip = v->n;
+    }
+    r->p = p + skip;
+}
+
+/* Moves past one whole value, elements and all. */
+static void mp_skip(mp_rd_t *r)
+{
+    uint64_t left = 1; /* values still to pass */
+    while (left) {
+        mp_val_t v;
+        mp_read(r, &v);
+        left--;
+        if (v.type == MP_V_ARRAY)
+            left += v.n;
+        else if (v.type == MP_V_MAP)
+            left += 2 * (uint64_t)v.n;
+    }
+}
+
+/* ======================================================================
+ * Decoding the fields
  * ====================================================================== */
 
 typedef struct mp_ctx {
     sim_arena_t *arena;
     const char **err;
     bool         borrow; /* strings point into the input instead of the arena */
+    mp_rd_t      rd;
 } mp_ctx_t;
 
 static int mp_fail(mp_ctx_t *x, int code, const char *msg)
@@ -587,45 +702,25 @@ static int mp_fail(mp_ctx_t *x, int code, const char *msg)
     return code;
 }
 
-/* An integer of either sign; values above INT64_MAX saturate (and then fail
- * every range check). False when o is not an integer. */
-static bool mp_int(const msgpack_object *o, int64_t *v)
+static int mp_int_in(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, int64_t lo, int64_t hi,
+                     int64_t *out)
 {
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        *v = o->via.u64 > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)o->via.u64;
-        return true;
-    }
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *v = o->via.i64;
-        return true;
-    }
-    return false;
-}
-
-static int mp_int_in(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, int64_t lo,
-                     int64_t hi, int64_t *v)
-{
-    if (!mp_int(o, v))
+    if (v->type != MP_V_INT)
         return mp_fail(x, SIM_ETYPE, f->etype);
-    if (*v < lo || *v > hi)
+    if (v->i < lo || v->i > hi)
         return mp_fail(x, SIM_EPARSE, f->erange);
+    *out = v->i;
     return 0;
 }
 
-static bool mp_key_is(const msgpack_object *k, const char *s, uint32_t n)
+/* The index of key k (n bytes) in table t, searching from *hint (one past
+ * the last match) round to it; -1 when k is not a key of t. */
+static int mp_lookup(const mp_field_t *t, unsigned nt, const char *k, uint32_t n, unsigned *hint)
 {
-    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-           memcmp(k->via.str.ptr, s, n) == 0;
-}
-
-/* The index of key k in table t, searching from *hint (one past the last
- * match) round to it; -1 when k is not a key of t. */
-static int mp_lookup(const mp_field_t *t, unsigned n, const msgpack_object_str *k, unsigned *hint)
-{
-    unsigned start = *hint < n ? *hint : 0;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned j = start + i < n ? start + i : start + i - n;
-        if (t[j].keylen == k->size && memcmp(t[j].key, k->ptr, k->size) == 0) {
+    unsigned start = *hint < nt ? *hint : 0;
+    for (unsigned i = 0; i < nt; i++) {
+        unsigned j = start + i < nt ? start + i : start + i - nt;
+        if (t[j].keylen == n && memcmp(t[j].key, k, n) == 0) {
             *hint = j + 1;
             return (int)j;
         }
@@ -634,187 +729,193 @@ static int mp_lookup(const mp_field_t *t, unsigned n, const msgpack_object_str *
 }
 
 /* A string copied into the arena; "" stays present (non-NULL). */
-static int mp_str(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, sim_span_t *out)
+static int mp_str(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_span_t *out)
 {
-    uint32_t n = o->via.str.size;
-    if (n > CABLE_MSGPACK_MAX_BYTES)
+    if (v->n > CABLE_MSGPACK_MAX_BYTES)
         return mp_fail(x, SIM_ETOOBIG, f->erange);
     if (x->borrow)
-        *out = sim_span(n ? o->via.str.ptr : "", n);
+        *out = sim_span(v->n ? v->s : "", v->n);
     else
-        *out = sim_span(sim_arena_strndup(x->arena, n ? o->via.str.ptr : "", n), n);
+        *out = sim_span(sim_arena_strndup(x->arena, v->n ? v->s : "", v->n), v->n);
     return 0;
 }
 
-static int mp_get_SPAN(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, sim_span_t *out)
+static int mp_get_SPAN(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_span_t *out)
 {
-    if (o->type == MSGPACK_OBJECT_NIL) {
+    if (v->type == MP_V_NIL) {
         *out = SIM_SPAN_NULL;
         return 0;
     }
-    if (o->type != MSGPACK_OBJECT_STR)
+    if (v->type != MP_V_STR)
         return mp_fail(x, SIM_ETYPE, f->etype);
-    return mp_str(x, o, f, out);
+    return mp_str(x, v, f, out);
 }
 
 /* The shared start of a list field: an array of at most
- * CABLE_MSGPACK_MAX_ITEMS elements. Returns 1 with *n set, 0 for an empty
- * array, or an error. */
-static int mp_array(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, uint32_t *n)
+ * CABLE_MSGPACK_MAX_ITEMS elements. Returns 1 when it has elements, 0 for
+ * an empty array, or an error. */
+static int mp_array(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f)
 {
-    if (o->type != MSGPACK_OBJECT_ARRAY)
+    if (v->type != MP_V_ARRAY)
         return mp_fail(x, SIM_ETYPE, f->etype);
-    *n = o->via.array.size;
-    if (*n > CABLE_MSGPACK_MAX_ITEMS)
+    if (v->n > CABLE_MSGPACK_MAX_ITEMS)
         return mp_fail(x, SIM_ETOOBIG, f->erange);
-    return *n ? 1 : 0;
+    return v->n ? 1 : 0;
 }
 
-static int mp_get_SPANS(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f,
+static int mp_get_SPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
                         cable_span_list_t *out)
 {
-    uint32_t n;
-    int      rc;
+    int rc;
     out->v = NULL;
     out->n = out->cap = 0;
-    if ((rc = mp_array(x, o, f, &n)) <= 0)
+    if ((rc = mp_array(x, v, f)) <= 0)
         return rc;
-    out->v = sim_arena_alloc(x->arena, (size_t)n * sizeof(*out->v));
-    out->cap = n;
-    for (uint32_t i = 0; i < n; i++) {
-        const msgpack_object *e = &o->via.array.ptr[i];
-        if (e->type == MSGPACK_OBJECT_NIL)
+    out->v = sim_arena_alloc(x->arena, (size_t)v->n * sizeof(*out->v));
+    out->cap = v->n;
+    for (uint32_t i = 0; i < v->n; i++) {
+        mp_val_t e;
+        mp_read(&x->rd, &e);
+        if (e.type == MP_V_NIL)
             out->v[i] = SIM_SPAN_NULL;
-        else if (e->type != MSGPACK_OBJECT_STR)
+        else if (e.type != MP_V_STR)
             return mp_fail(x, SIM_ETYPE, f->etype);
-        else if ((rc = mp_str(x, e, f, &out->v[i])) < 0)
+        else if ((rc = mp_str(x, &e, f, &out->v[i])) < 0)
             return rc;
         out->n = i + 1;
     }
     return 0;
 }
 
-static int mp_get_PREC(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, cable_prec_t *out)
+static int mp_get_PREC(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_prec_t *out)
 {
-    int64_t v;
-    int     rc = mp_int_in(x, o, f, CABLE_PREC_NONE, CABLE_PREC_Y, &v);
+    int64_t i;
+    int     rc = mp_int_in(x, v, f, CABLE_PREC_NONE, CABLE_PREC_Y, &i);
     if (rc == 0)
-        *out = (cable_prec_t)v;
+        *out = (cable_prec_t)i;
     return rc;
 }
 
-static int mp_get_CLASS(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f,
-                        cable_class_t *out)
+static int mp_get_CLASS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_class_t *out)
 {
-    int64_t v;
-    int     rc = mp_int_in(x, o, f, CABLE_CLASS_NONE, CABLE_CLASS_TOP_SECRET, &v);
+    int64_t i;
+    int     rc = mp_int_in(x, v, f, CABLE_CLASS_NONE, CABLE_CLASS_TOP_SECRET, &i);
     if (rc == 0)
-        *out = (cable_class_t)v;
+        *out = (cable_class_t)i;
     return rc;
 }
 
-static int mp_get_OPTI32(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, int32_t *out)
+static int mp_get_OPTI32(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, int32_t *out)
 {
-    int64_t v;
+    int64_t i;
     int     rc;
-    if (o->type == MSGPACK_OBJECT_NIL) {
+    if (v->type == MP_V_NIL) {
         *out = -1;
         return 0;
     }
-    rc = mp_int_in(x, o, f, INT32_MIN, INT32_MAX, &v);
+    rc = mp_int_in(x, v, f, INT32_MIN, INT32_MAX, &i);
     if (rc == 0)
-        *out = (int32_t)v;
+        *out = (int32_t)i;
     return rc;
 }
 
-static int mp_get_U8(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, uint8_t *out)
+static int mp_get_U8(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, uint8_t *out)
 {
-    int64_t v;
-    int     rc = mp_int_in(x, o, f, 0, UINT8_MAX, &v);
+    int64_t i;
+    int     rc = mp_int_in(x, v, f, 0, UINT8_MAX, &i);
     if (rc == 0)
-        *out = (uint8_t)v;
+        *out = (uint8_t)i;
     return rc;
 }
 
-static int mp_get_U16(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, uint16_t *out)
+static int mp_get_U16(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, uint16_t *out)
 {
-    int64_t v;
-    int     rc = mp_int_in(x, o, f, 0, UINT16_MAX, &v);
+    int64_t i;
+    int     rc = mp_int_in(x, v, f, 0, UINT16_MAX, &i);
     if (rc == 0)
-        *out = (uint16_t)v;
+        *out = (uint16_t)i;
     return rc;
 }
 
-static int mp_get_U32(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, uint32_t *out)
+static int mp_get_U32(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, uint32_t *out)
 {
-    int64_t v;
-    int     rc = mp_int_in(x, o, f, 0, UINT32_MAX, &v);
+    int64_t i;
+    int     rc = mp_int_in(x, v, f, 0, UINT32_MAX, &i);
     if (rc == 0)
-        *out = (uint32_t)v;
+        *out = (uint32_t)i;
     return rc;
 }
 
-static int mp_get_BOOL(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, bool *out)
+static int mp_get_BOOL(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, bool *out)
 {
-    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+    if (v->type != MP_V_BOOL)
         return mp_fail(x, SIM_ETYPE, f->etype);
-    *out = o->via.boolean;
+    *out = v->b;
     return 0;
 }
 
-static int mp_get_DTG(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f, cable_dtg_t *out)
+static int mp_get_DTG(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_dtg_t *out)
 {
-    int64_t v[MP_VALUES_DTG];
+    int64_t i[MP_VALUES_DTG];
     memset(out, 0, sizeof(*out));
-    if (o->type == MSGPACK_OBJECT_NIL)
+    if (v->type == MP_V_NIL)
         return 0;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != MP_VALUES_DTG)
+    if (v->type != MP_V_ARRAY || v->n != MP_VALUES_DTG)
         return mp_fail(x, SIM_ETYPE, f->etype);
-    for (unsigned i = 0; i < MP_VALUES_DTG; i++)
-        if (!mp_int(&o->via.array.ptr[i], &v[i]))
+    for (unsigned k = 0; k < MP_VALUES_DTG; k++) {
+        mp_val_t e;
+        mp_read(&x->rd, &e);
+        if (e.type != MP_V_INT)
             return mp_fail(x, SIM_ETYPE, f->etype);
-    for (unsigned i = 0; i < MP_VALUES_DTG; i++)
-        if (v[i] < INT_MIN || v[i] > INT_MAX)
+        i[k] = e.i;
+    }
+    for (unsigned k = 0; k < MP_VALUES_DTG; k++)
+        if (i[k] < INT_MIN || i[k] > INT_MAX)
             return mp_fail(x, SIM_EPARSE, f->erange);
-    if (!mp_dtg_ok((int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4]))
+    if (!mp_dtg_ok((int)i[0], (int)i[1], (int)i[2], (int)i[3], (int)i[4]))
         return mp_fail(x, SIM_EPARSE, f->erange);
-    out->year = (int16_t)v[0];
-    out->month = (uint8_t)v[1];
-    out->day = (uint8_t)v[2];
-    out->hour = (uint8_t)v[3];
-    out->minute = (uint8_t)v[4];
+    out->year = (int16_t)i[0];
+    out->month = (uint8_t)i[1];
+    out->day = (uint8_t)i[2];
+    out->hour = (uint8_t)i[3];
+    out->minute = (uint8_t)i[4];
     out->valid = true;
     return 0;
 }
 
-static int mp_addr(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *list, cable_addr_t *a)
+static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
 {
-    const msgpack_object_kv *kv;
-    uint64_t                 seen = 0;
-    unsigned                 hint = 0;
-    int                      rc = 0;
+    mp_val_t m;
+    uint64_t seen = 0;
+    unsigned hint = 0;
+    int      rc = 0;
 
     memset(a, 0, sizeof(*a));
     a->serial_lo = a->serial_hi = -1;
-    if (o->type != MSGPACK_OBJECT_MAP)
+    mp_read(&x->rd, &m);
+    if (m.type != MP_V_MAP)
         return mp_fail(x, SIM_ETYPE, list->etype);
-    if (o->via.map.size > CABLE_MSGPACK_MAX_ITEMS)
+    if (m.n > CABLE_MSGPACK_MAX_ITEMS)
         return mp_fail(x, SIM_ETOOBIG, "an addressee map has too many keys");
-    kv = o->via.map.ptr;
-    for (uint32_t i = 0; i < o->via.map.size; i++) {
-        int idx;
-        if (kv[i].key.type != MSGPACK_OBJECT_STR)
+    for (uint32_t i = 0; i < m.n; i++) {
+        mp_val_t k, v;
+        int      idx;
+        mp_read(&x->rd, &k);
+        if (k.type != MP_V_STR)
             return mp_fail(x, SIM_ETYPE, "addressee map keys must be strings");
-        idx = mp_lookup(mp_addr_fields, MP_A_COUNT, &kv[i].key.via.str, &hint);
-        if (idx < 0)
-            continue; /* a key from a newer schema */
+        idx = mp_lookup(mp_addr_fields, MP_A_COUNT, k.s, k.n, &hint);
+        if (idx < 0) {
+            mp_skip(&x->rd); /* a key from a newer schema */
+            continue;
+        }
         if (seen & (UINT64_C(1) << idx))
             return mp_fail(x, SIM_EPARSE, mp_addr_fields[idx].edup);
         seen |= UINT64_C(1) << idx;
+        mp_read(&x->rd, &v);
         switch (idx) {
 #define MP_GET(key, kind, member)                                                                  \
     case MP_A_##member:                                                                            \
-        rc = mp_get_##kind(x, &kv[i].val, &mp_addr_fields[idx], &a->member);                       \
+        rc = mp_get_##kind(x, &v, &mp_addr_fields[idx], &a->member);                               \
         break;
             CABLE_MP_ADDR_FIELDS(MP_GET)
 #undef MP_GET
@@ -827,71 +928,108 @@ static int mp_addr(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *list,
     return 0;
 }
 
-static int mp_get_ADDRS(mp_ctx_t *x, const msgpack_object *o, const mp_field_t *f,
+static int mp_get_ADDRS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
                         cable_addr_list_t *out)
 {
-    uint32_t n;
-    int      rc;
+    int rc;
     out->v = NULL;
     out->n = out->cap = 0;
-    if ((rc = mp_array(x, o, f, &n)) <= 0)
+    if ((rc = mp_array(x, v, f)) <= 0)
         return rc;
-    out->v = sim_arena_alloc(x->arena, (size_t)n * sizeof(*out->v));
-    out->cap = n;
-    for (uint32_t i = 0; i < n; i++) {
-        if ((rc = mp_addr(x, &o->via.array.ptr[i], f, &out->v[i])) < 0)
+    out->v = sim_arena_alloc(x->arena, (size_t)v->n * sizeof(*out->v));
+    out->cap = v->n;
+    for (uint32_t i = 0; i < v->n; i++) {
+        if ((rc = mp_addr(x, f, &out->v[i])) < 0)
             return rc;
         out->n = i + 1;
     }
     return 0;
 }
 
-static int mp_cable(mp_ctx_t *x, cable_t *c, const msgpack_object *o)
+static bool mp_is_v(const mp_val_t *k)
 {
-    const msgpack_object_kv *kv;
-    const msgpack_object    *ver = NULL;
-    uint64_t                 seen = 0;
-    unsigned                 hint = 0;
-    uint32_t                 n;
-    int64_t                  v;
-    int                      rc = 0;
+    return k->type == MP_V_STR && k->n == 1 && k->s[0] == 'v';
+}
 
-    if (o->type != MSGPACK_OBJECT_MAP)
+/* The schema version, wherever "v" is in the map of n entries at the
+ * cursor (which does not move): it decides how to read everything else. */
+static int mp_version(mp_ctx_t *x, uint32_t n)
+{
+    mp_rd_t  r = x->rd;
+    mp_val_t ver = {.type = MP_V_OTHER};
+    bool     found = false;
+
+    for (uint32_t i = 0; i < n; i++) {
+        mp_rd_t  at = r;
+        mp_val_t k;
+        mp_read(&r, &k);
+        if (!mp_is_v(&k)) {
+            r = at;
+            mp_skip(&r); /* the key, whatever it is */
+            mp_skip(&r); /* its value */
+            continue;
+        }
+        if (found)
+            return mp_fail(x, SIM_EPARSE, "field 'v' appears twice");
+        found = true;
+        at = r;
+        mp_read(&r, &ver);
+        r = at;
+        mp_skip(&r);
+    }
+    if (!found)
+        return mp_fail(x, SIM_EPARSE, "field 'v' (the schema version) is missing");
+    if (ver.type != MP_V_INT)
+        return mp_fail(x, SIM_ETYPE, "field 'v' must be an integer");
+    if (ver.i != CABLE_MSGPACK_VERSION)
+        return mp_fail(x, SIM_EVERSION, "field 'v' names a schema version this build cannot read");
+    return 0;
+}
+
+static int mp_cable(mp_ctx_t *x, cable_t *c)
+{
+    mp_val_t m;
+    uint64_t seen = 0;
+    unsigned hint = 0;
+    int      rc = 0;
+    bool     v_first = false;
+
+    mp_read(&x->rd, &m);
+    if (m.type != MP_V_MAP)
         return mp_fail(x, SIM_ETYPE, "a cable must be a map");
-    n = o->via.map.size;
-    kv = o->via.map.ptr;
-    if (n > CABLE_MSGPACK_MAX_ITEMS)
+    if (m.n > CABLE_MSGPACK_MAX_ITEMS)
         return mp_fail(x, SIM_ETOOBIG, "the cable map has too many keys");
 
-    /* The version decides how to read everything else, wherever it is. */
-    for (uint32_t i = 0; i < n; i++) {
-        if (!mp_key_is(&kv[i].key, "v", 1))
-            continue;
-        if (ver)
-            return mp_fail(x, SIM_EPARSE, "field 'v' appears twice");
-        ver = &kv[i].val;
-    }
-    if (!ver)
-        return mp_fail(x, SIM_EPARSE, "field 'v' (the schema version) is missing");
-    if (!mp_int(ver, &v))
-        return mp_fail(x, SIM_ETYPE, "field 'v' must be an integer");
-    if (v != CABLE_MSGPACK_VERSION)
-        return mp_fail(x, SIM_EVERSION, "field 'v' names a schema version this build cannot read");
+    /* The encoder writes "v" first, at version 1 (fixint 1): then nothing
+     * needs to be looked for. Anywhere else, the version is found first. */
+    if (m.n && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' && x->rd.p[2] == CABLE_MSGPACK_VERSION)
+        v_first = true;
+    else if ((rc = mp_version(x, m.n)) < 0)
+        return rc;
 
-    for (uint32_t i = 0; i < n; i++) {
-        int idx;
-        if (kv[i].key.type != MSGPACK_OBJECT_STR)
+    for (uint32_t i = 0; i < m.n; i++) {
+        mp_val_t k, v;
+        int      idx;
+        mp_read(&x->rd, &k);
+        if (k.type != MP_V_STR)
             return mp_fail(x, SIM_ETYPE, "cable map keys must be strings");
-        idx = mp_lookup(mp_fields, MP_F_COUNT, &kv[i].key.via.str, &hint);
-        if (idx < 0)
-            continue; /* "v", or a key from a newer schema */
+        idx = mp_lookup(mp_fields, MP_F_COUNT, k.s, k.n, &hint);
+        if (idx < 0) {
+            /* "v", or a key from a newer schema. A second "v" after a first
+             * one read above is found here. */
+            if (mp_is_v(&k) && v_first && i > 0)
+                return mp_fail(x, SIM_EPARSE, "field 'v' appears twice");
+            mp_skip(&x->rd);
+            continue;
+        }
         if (seen & (UINT64_C(1) << idx))
             return mp_fail(x, SIM_EPARSE, mp_fields[idx].edup);
         seen |= UINT64_C(1) << idx;
+        mp_read(&x->rd, &v);
         switch (idx) {
 #define MP_GET(key, kind, member)                                                                  \
     case MP_F_##member:                                                                            \
-        rc = mp_get_##kind(x, &kv[i].val, &mp_fields[idx], &c->member);                            \
+        rc = mp_get_##kind(x, &v, &mp_fields[idx], &c->member);                                    \
         break;
             CABLE_MP_FIELDS(MP_GET)
 #undef MP_GET
@@ -923,35 +1061,14 @@ static void mp_reset(cable_t *c)
     c->file = file;
 }
 
-static int from_object(cable_t *c, const msgpack_object *o, const char **err, bool borrow)
-{
-    const char *unused;
-    mp_ctx_t    x = {&c->arena, err ? err : &unused, borrow};
-    int         rc;
-
-    mp_reset(c);
-    rc = mp_cable(&x, c, o);
-    if (rc < 0)
-        mp_reset(c);
-    return rc;
-}
-
-int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err)
-{
-    return from_object(c, o, err, false);
-}
-
-/* Zone chunks up to this size are kept per thread between decodes. */
-#define MP_ZONE_KEEP (64 * 1024)
-
+/* Two passes over the bytes and no allocation but the cable's arena: the
+ * scan proves the bytes are one complete value within the limits, then the
+ * fields are read straight from them. */
 static int decode(cable_t *c, const char *buf, size_t len, const char **err, bool borrow)
 {
-    const char           *unused;
-    msgpack_zone          zone;
-    msgpack_object        obj;
-    msgpack_unpack_return ret;
-    size_t                zone_bytes = 0, off = 0;
-    int                   rc;
+    const char *unused;
+    mp_ctx_t    x;
+    int         rc;
 
     if (!err)
         err = &unused;
@@ -964,43 +1081,16 @@ static int decode(cable_t *c, const char *buf, size_t len, const char **err, boo
         *err = "the input is empty";
         return SIM_EPARSE;
     }
-    rc = mp_scan((const unsigned char *)buf, len, &zone_bytes, err);
+    rc = mp_scan((const unsigned char *)buf, len, err);
     if (rc < 0)
         return rc;
-    /* One chunk big enough for every array and map element (plus the
-     * alignment slack msgpack-c may add per allocation). A thread keeps its
-     * chunk for the next small cable rather than allocating one each time. */
-    if (zone_bytes + 64 <= MP_ZONE_KEEP) {
-        static _Thread_local msgpack_zone *kept;
-        if (!kept && !(kept = msgpack_zone_new(MP_ZONE_KEEP)))
-            sim_panic("%s: out of memory", __func__);
-        msgpack_zone_clear(kept);
-        ret = msgpack_unpack(buf, len, &off, kept, &obj);
-        if (ret == MSGPACK_UNPACK_SUCCESS)
-            rc = from_object(c, &obj, err, borrow);
-        else if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-            sim_panic("%s: out of memory", __func__);
-        else {
-            *err = "the input is not valid msgpack";
-            rc = SIM_EPARSE;
-        }
-        msgpack_zone_clear(kept);
-        return rc;
-    }
-    if (!msgpack_zone_init(&zone, zone_bytes + 64))
-        sim_panic("%s: out of memory", __func__);
-    ret = msgpack_unpack(buf, len, &off, &zone, &obj);
-    if (ret == MSGPACK_UNPACK_SUCCESS) {
-        rc = from_object(c, &obj, err, borrow);
-    } else if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
-        sim_panic("%s: out of memory", __func__);
-    } else {
-        /* The scan accepted what msgpack-c refused: keep the promise of an
-         * error rather than trusting either. */
-        *err = "the input is not valid msgpack";
-        rc = SIM_EPARSE;
-    }
-    msgpack_zone_destroy(&zone);
+    x.arena = &c->arena;
+    x.err = err;
+    x.borrow = borrow;
+    x.rd.p = (const unsigned char *)buf;
+    rc = mp_cable(&x, c);
+    if (rc < 0)
+        mp_reset(c);
     return rc;
 }
 

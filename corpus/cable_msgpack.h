@@ -57,12 +57,6 @@ int cable_msgpack_encode(const cable_t *c, char **out, size_t *len);
  * buf[0..len), whatever the bytes. */
 int cable_msgpack_decode(cable_t *c, const char *buf, size_t len, const char **err);
 
-/* cable_msgpack_from_object - the same from an already unpacked object o
- * (borrowed), e.g. the cable map embedded in a link frame. Same contract and
- * codes as cable_msgpack_decode, except that the byte limits apply to each
- * string and the count limits to each array and map. */
-int cable_msgpack_from_object(cable_t *c, const msgpack_object *o, const char **err);
-
 /* cable_msgpack_decode_view - like cable_msgpack_decode, but the cable's
  * strings point into buf (borrowed: it must stay unchanged as long as c is
  * used) instead of being copied into c's arena; arrays still live in the

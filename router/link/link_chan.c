@@ -293,13 +293,21 @@ int link_rx_check(link_rx_t *r, int csn, link_rx_info_t *info)
 #define LINK__NONE UINT32_MAX
 #define LINK__DEDUP_MAX (1u << 24)
 
+/* A key of up to LINK__DD_INLINE bytes (every key of a cable's identity and
+ * an RI or a short address) lives in its entry: one cache line to compare,
+ * no allocation per key. A longer one is allocated and its pointer kept. */
+#define LINK__DD_INLINE 56u
+
 typedef struct link__dd_entry {
     uint64_t hash;
-    char    *key;      /* owned: the serialized key */
     uint32_t key_len;
-    uint32_t chain;    /* next entry in the same bucket */
-    uint32_t prev;     /* towards the most recently used */
-    uint32_t next;     /* towards the least recently used */
+    uint32_t chain; /* next entry in the same bucket */
+    uint32_t prev;  /* towards the most recently used */
+    uint32_t next;  /* towards the least recently used */
+    union {
+        char  in[LINK__DD_INLINE];
+        char *out; /* owned, when key_len > LINK__DD_INLINE */
+    } key;
 } link__dd_entry_t;
 
 /* Entries and buckets start small and double as keys come, up to the
@@ -309,13 +317,18 @@ typedef struct link__dd_entry {
 
 struct link_dedup {
     link__dd_entry_t *e;
-    uint32_t         *bucket; /* heads of the chains */
+    uint32_t         *bucket;  /* heads of the chains */
     uint32_t          nbucket; /* a power of two >= ecap */
     uint32_t          ecap;    /* entries allocated, <= cap */
     uint32_t          cap;
     uint32_t          n;
     uint32_t          mru, lru;
 };
+
+static const char *link__dd_key_of(const link__dd_entry_t *e)
+{
+    return e->key_len > LINK__DD_INLINE ? e->key.out : e->key.in;
+}
 
 void link_dupkey_of(link_dupkey_t *k, const cable_t *c, sim_span_t addressee)
 {
@@ -353,7 +366,8 @@ void link_dedup_free(link_dedup_t *d)
     if (!d)
         return;
     for (uint32_t i = 0; i < d->n; i++)
-        free(d->e[i].key);
+        if (d->e[i].key_len > LINK__DD_INLINE)
+            free(d->e[i].key.out);
     free(d->e);
     free(d->bucket);
     free(d);
@@ -365,18 +379,25 @@ uint32_t link_dedup_count(const link_dedup_t *d)
 }
 
 /* The key as bytes: every field with its length, so that no two keys share
- * a serialization. Returns the length; writes at most 'size' bytes. */
+ * a serialization (the RI's length in one byte below 255, else 255 and four
+ * bytes). Returns the length; writes at most 'size' bytes. */
 static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
 {
-    size_t   need = 4 + k->origin_ri.len + 4 + 2 + 8 + 1 + k->addressee.len, o = 0;
     uint32_t ri = k->origin_ri.len;
+    size_t   rl = ri < 255 ? 1 : 5;
+    size_t   need = rl + ri + 4 + 2 + 8 + 1 + k->addressee.len, o = 0;
     uint32_t serial = (uint32_t)k->serial;
     uint64_t dtg = (uint64_t)k->dtg;
 
     if (need > size)
         return need;
-    memcpy(buf + o, &ri, 4);
-    o += 4;
+    if (ri < 255) {
+        buf[o++] = (char)ri;
+    } else {
+        buf[o++] = (char)255;
+        memcpy(buf + o, &ri, 4);
+        o += 4;
+    }
     if (ri)
         memcpy(buf + o, k->origin_ri.p, ri);
     o += ri;
@@ -392,13 +413,24 @@ static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
     return need;
 }
 
-/* FNV-1a, then a 64-bit finaliser so that the low bits pick buckets well. */
+/* Eight bytes at a step (multiply, fold), then a 64-bit finaliser so that
+ * the low bits pick buckets well. */
 static uint64_t link__dd_hash(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
     }
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
@@ -412,7 +444,7 @@ static uint32_t link__dd_find(const link_dedup_t *d, uint64_t h, const char *key
 {
     for (uint32_t i = d->bucket[h & (d->nbucket - 1)]; i != LINK__NONE; i = d->e[i].chain) {
         const link__dd_entry_t *e = &d->e[i];
-        if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)
+        if (e->hash == h && e->key_len == len && memcmp(link__dd_key_of(e), key, len) == 0)
             return i;
     }
     return LINK__NONE;
@@ -552,14 +584,19 @@ static void link__dd_insert(link_dedup_t *d, char *key, size_t len, uint64_t h, 
         i = d->lru;
         link__dd_unlist(d, i);
         link__dd_unchain(d, i);
-        free(d->e[i].key);
+        if (d->e[i].key_len > LINK__DD_INLINE)
+            free(d->e[i].key.out);
     }
     e = &d->e[i];
-    if (key == small) {
-        e->key = sim_xmalloc(len);
-        memcpy(e->key, small, len);
+    if (len <= LINK__DD_INLINE) {
+        memcpy(e->key.in, key, len);
+        if (key != small)
+            free(key);
+    } else if (key == small) {
+        e->key.out = sim_xmalloc(len);
+        memcpy(e->key.out, small, len);
     } else {
-        e->key = key;
+        e->key.out = key;
     }
     e->key_len = (uint32_t)len;
     e->hash = h;

@@ -5,7 +5,9 @@
  * one of its documented error codes and a message, and never read outside
  * the input. When the bytes decode, the cable must encode again, decode back
  * to equal fields, and re-encode to the very same bytes (the encoding of a
- * cable is canonical). Any broken promise aborts, which libFuzzer reports.
+ * cable is canonical). The decoder reads the bytes itself: whatever it takes
+ * must also be one complete value to msgpack-c. Any broken promise aborts,
+ * which libFuzzer reports.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (c.transmission_id.p || c.to.n || c.text.p)
             fuzz_fail("cable not reset after an error", err);
         goto out;
+    }
+    {
+        msgpack_unpacked u;
+        size_t           off = 0;
+        msgpack_unpacked_init(&u);
+        if (msgpack_unpack_next(&u, (const char *)data, size, &off) != MSGPACK_UNPACK_SUCCESS ||
+            off != size || u.data.type != MSGPACK_OBJECT_MAP)
+            fuzz_fail("decoded bytes that are not one msgpack map", NULL);
+        msgpack_unpacked_destroy(&u);
     }
     if ((rc = cable_msgpack_encode(&c, &enc, &len)) != 0)
         fuzz_fail("a decoded cable does not encode", sim_strerror(rc));
