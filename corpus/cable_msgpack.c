@@ -274,151 +274,274 @@ static void mp_chk_ADDRS(const cable_addr_list_t *l, mp_budget_t *b)
     }
 }
 
-/* The checks of cable_msgpack_pack: 0, SIM_EUSAGE or SIM_ETOOBIG. */
-static int mp_check(const cable_t *c)
+/* The checks of cable_msgpack_pack, adding to the budget b: 0, SIM_EUSAGE
+ * or SIM_ETOOBIG. */
+static int mp_check_budget(const cable_t *c, mp_budget_t *b)
 {
-    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
-#define MP_CHK(key, kind, member) mp_chk_##kind(&c->member, &b);
+#define MP_CHK(key, kind, member) mp_chk_##kind(&c->member, b);
     CABLE_MP_FIELDS(MP_CHK)
 #undef MP_CHK
     if (c->fl4_signals > c->signals.n || c->fl4_controls > c->controls.n)
-        mp_refuse(&b, SIM_EUSAGE); /* more on format line 4 than there are */
-    if (b.rc)
-        return b.rc;
-    if (b.bytes > CABLE_MSGPACK_MAX_BYTES || b.values > CABLE_MSGPACK_MAX_VALUES)
+        mp_refuse(b, SIM_EUSAGE); /* more on format line 4 than there are */
+    if (b->rc)
+        return b->rc;
+    if (b->bytes > CABLE_MSGPACK_MAX_BYTES || b->values > CABLE_MSGPACK_MAX_VALUES)
         return SIM_ETOOBIG;
     return 0;
 }
 
-/* Each put returns msgpack-c's result: 0, or non-zero when the writer failed. */
-static int mp_put_key(msgpack_packer *pk, const mp_field_t *f)
+static int mp_check(const cable_t *c)
 {
-    return msgpack_pack_str_with_body(pk, f->key, f->keylen);
+    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
+    return mp_check_budget(c, &b);
 }
 
-static int mp_put_SPAN(msgpack_packer *pk, const sim_span_t *s)
+/* The writer: bytes go straight into a buffer that mp_check's budget (an
+ * upper bound of the encoding's size) has made big enough, so no put checks
+ * room. Every value takes the shortest form, as msgpack-c's packer writes
+ * it: the encoding of a cable is canonical. */
+typedef struct mp_w {
+    unsigned char *p;
+} mp_w_t;
+
+static void mp_be_put(mp_w_t *w, uint64_t v, unsigned n)
+{
+    for (unsigned i = n; i-- > 0;) {
+        w->p[i] = (unsigned char)v;
+        v >>= 8;
+    }
+    w->p += n;
+}
+
+static void mp_w_byte(mp_w_t *w, unsigned b)
+{
+    *w->p++ = (unsigned char)b;
+}
+
+static void mp_w_uint(mp_w_t *w, uint64_t v)
+{
+    if (v < 128) {
+        mp_w_byte(w, (unsigned)v);
+    } else if (v < 256) {
+        mp_w_byte(w, 0xcc);
+        mp_be_put(w, v, 1);
+    } else if (v < 65536) {
+        mp_w_byte(w, 0xcd);
+        mp_be_put(w, v, 2);
+    } else if (v <= UINT32_MAX) {
+        mp_w_byte(w, 0xce);
+        mp_be_put(w, v, 4);
+    } else {
+        mp_w_byte(w, 0xcf);
+        mp_be_put(w, v, 8);
+    }
+}
+
+static void mp_w_int(mp_w_t *w, int64_t v)
+{
+    if (v >= 0) {
+        mp_w_uint(w, (uint64_t)v);
+    } else if (v >= -32) {
+        mp_w_byte(w, (unsigned)(uint8_t)(int8_t)v); /* negative fixint */
+    } else if (v >= INT8_MIN) {
+        mp_w_byte(w, 0xd0);
+        mp_be_put(w, (uint64_t)v, 1);
+    } else if (v >= INT16_MIN) {
+        mp_w_byte(w, 0xd1);
+        mp_be_put(w, (uint64_t)v, 2);
+    } else if (v >= INT32_MIN) {
+        mp_w_byte(w, 0xd2);
+        mp_be_put(w, (uint64_t)v, 4);
+    } else {
+        mp_w_byte(w, 0xd3);
+        mp_be_put(w, (uint64_t)v, 8);
+    }
+}
+
+/* An array (0x90, 0xdc) or map (0x80, 0xde) header of n elements. */
+static void mp_w_count(mp_w_t *w, uint32_t n, unsigned fix, unsigned b16)
+{
+    if (n < 16) {
+        mp_w_byte(w, fix | n);
+    } else if (n < 65536) {
+        mp_w_byte(w, b16);
+        mp_be_put(w, n, 2);
+    } else {
+        mp_w_byte(w, b16 + 1);
+        mp_be_put(w, n, 4);
+    }
+}
+
+static void mp_w_str(mp_w_t *w, const char *s, uint32_t n)
+{
+    if (n < 32) {
+        mp_w_byte(w, 0xa0 | n);
+    } else if (n < 256) {
+        mp_w_byte(w, 0xd9);
+        mp_be_put(w, n, 1);
+    } else if (n < 65536) {
+        mp_w_byte(w, 0xda);
+        mp_be_put(w, n, 2);
+    } else {
+        mp_w_byte(w, 0xdb);
+        mp_be_put(w, n, 4);
+    }
+    if (n)
+        memcpy(w->p, s, n);
+    w->p += n;
+}
+
+static void mp_put_key(mp_w_t *w, const mp_field_t *f)
+{
+    mp_w_str(w, f->key, f->keylen);
+}
+
+static void mp_put_SPAN(mp_w_t *w, const sim_span_t *s)
 {
     if (!s->p)
-        return msgpack_pack_nil(pk);
-    return msgpack_pack_str_with_body(pk, s->p, s->len);
+        mp_w_byte(w, 0xc0);
+    else
+        mp_w_str(w, s->p, s->len);
 }
 
-static int mp_put_SPANS(msgpack_packer *pk, const cable_span_list_t *l)
+static void mp_put_SPANS(mp_w_t *w, const cable_span_list_t *l)
 {
-    if (msgpack_pack_array(pk, l->n) != 0)
-        return -1;
+    mp_w_count(w, l->n, 0x90, 0xdc);
     for (uint32_t i = 0; i < l->n; i++)
-        if (mp_put_SPAN(pk, &l->v[i]) != 0)
-            return -1;
-    return 0;
+        mp_put_SPAN(w, &l->v[i]);
 }
 
-static int mp_put_PREC(msgpack_packer *pk, const cable_prec_t *p)
+static void mp_put_PREC(mp_w_t *w, const cable_prec_t *p)
 {
-    return msgpack_pack_uint8(pk, (uint8_t)*p);
+    mp_w_uint(w, (uint8_t)*p);
 }
 
-static int mp_put_CLASS(msgpack_packer *pk, const cable_class_t *c)
+static void mp_put_CLASS(mp_w_t *w, const cable_class_t *c)
 {
-    return msgpack_pack_uint8(pk, (uint8_t)*c);
+    mp_w_uint(w, (uint8_t)*c);
 }
 
-static int mp_put_OPTI32(msgpack_packer *pk, const int32_t *v)
+static void mp_put_OPTI32(mp_w_t *w, const int32_t *v)
 {
     if (*v == -1)
-        return msgpack_pack_nil(pk);
-    return msgpack_pack_int32(pk, *v);
+        mp_w_byte(w, 0xc0);
+    else
+        mp_w_int(w, *v);
 }
 
-static int mp_put_U8(msgpack_packer *pk, const uint8_t *v)
+static void mp_put_U8(mp_w_t *w, const uint8_t *v)
 {
-    return msgpack_pack_uint8(pk, *v);
+    mp_w_uint(w, *v);
 }
 
-static int mp_put_U16(msgpack_packer *pk, const uint16_t *v)
+static void mp_put_U16(mp_w_t *w, const uint16_t *v)
 {
-    return msgpack_pack_uint16(pk, *v);
+    mp_w_uint(w, *v);
 }
 
-static int mp_put_U32(msgpack_packer *pk, const uint32_t *v)
+static void mp_put_U32(mp_w_t *w, const uint32_t *v)
 {
-    return msgpack_pack_uint32(pk, *v);
+    mp_w_uint(w, *v);
 }
 
-static int mp_put_BOOL(msgpack_packer *pk, const bool *v)
+static void mp_put_BOOL(mp_w_t *w, const bool *v)
 {
-    return *v ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    mp_w_byte(w, *v ? 0xc3 : 0xc2);
 }
 
-static int mp_put_DTG(msgpack_packer *pk, const cable_dtg_t *d)
+static void mp_put_DTG(mp_w_t *w, const cable_dtg_t *d)
 {
-    if (!d->valid)
-        return msgpack_pack_nil(pk);
-    if (msgpack_pack_array(pk, MP_VALUES_DTG) != 0 || msgpack_pack_int16(pk, d->year) != 0 ||
-        msgpack_pack_uint8(pk, d->month) != 0 || msgpack_pack_uint8(pk, d->day) != 0 ||
-        msgpack_pack_uint8(pk, d->hour) != 0 || msgpack_pack_uint8(pk, d->minute) != 0)
-        return -1;
-    return 0;
+    if (!d->valid) {
+        mp_w_byte(w, 0xc0);
+        return;
+    }
+    mp_w_count(w, MP_VALUES_DTG, 0x90, 0xdc);
+    mp_w_int(w, d->year);
+    mp_w_uint(w, d->month);
+    mp_w_uint(w, d->day);
+    mp_w_uint(w, d->hour);
+    mp_w_uint(w, d->minute);
 }
 
-static int mp_put_ADDRS(msgpack_packer *pk, const cable_addr_list_t *l)
+static void mp_put_ADDRS(mp_w_t *w, const cable_addr_list_t *l)
 {
-    if (msgpack_pack_array(pk, l->n) != 0)
-        return -1;
+    mp_w_count(w, l->n, 0x90, 0xdc);
     for (uint32_t i = 0; i < l->n; i++) {
         const cable_addr_t *a = &l->v[i];
-        if (msgpack_pack_map(pk, MP_A_COUNT) != 0)
-            return -1;
+        mp_w_count(w, MP_A_COUNT, 0x80, 0xde);
 #define MP_PUT(key, kind, member)                                                                  \
-    if (mp_put_key(pk, &mp_addr_fields[MP_A_##member]) != 0 || mp_put_##kind(pk, &a->member) != 0) \
-        return -1;
+    mp_put_key(w, &mp_addr_fields[MP_A_##member]);                                                 \
+    mp_put_##kind(w, &a->member);
         CABLE_MP_ADDR_FIELDS(MP_PUT)
 #undef MP_PUT
     }
+}
+
+/* The budget of c's encoding in bytes (an upper bound), or an error. */
+static int mp_bound(const cable_t *c, size_t *bytes)
+{
+    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
+    int         rc = mp_check_budget(c, &b);
+    *bytes = (size_t)b.bytes;
+    return rc;
+}
+
+/* Writes c at buf, which holds at least mp_bound's bytes; returns the
+ * length. */
+static size_t mp_write(const cable_t *c, char *buf)
+{
+    static const mp_field_t version = {"v", 1, NULL, NULL, NULL};
+    mp_w_t                  w = {(unsigned char *)buf};
+    mp_w_count(&w, MP_F_COUNT + 1, 0x80, 0xde);
+    mp_put_key(&w, &version);
+    mp_w_uint(&w, CABLE_MSGPACK_VERSION);
+#define MP_PUT(key, kind, member)                                                                  \
+    mp_put_key(&w, &mp_fields[MP_F_##member]);                                                     \
+    mp_put_##kind(&w, &c->member);
+    CABLE_MP_FIELDS(MP_PUT)
+#undef MP_PUT
+    return (size_t)((char *)w.p - buf);
+}
+
+int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *len)
+{
+    size_t bound;
+    int    rc = mp_bound(c, &bound);
+    *len = 0;
+    if (rc < 0)
+        return rc;
+    if (!*buf || *cap < bound) {
+        *buf = sim_xrealloc(*buf, bound);
+        *cap = bound;
+    }
+    *len = mp_write(c, *buf);
+    if (*len > bound) /* the budget is wrong: memory is already overwritten */
+        sim_panic("%s: wrote %zu bytes past a bound of %zu", __func__, *len, bound);
     return 0;
 }
 
 int cable_msgpack_pack(const cable_t *c, msgpack_packer *pk)
 {
-    static const mp_field_t version = {"v", 1, NULL, NULL, NULL};
-    int                     rc = mp_check(c);
-    if (rc < 0)
-        return rc;
-    if (msgpack_pack_map(pk, MP_F_COUNT + 1) != 0 || mp_put_key(pk, &version) != 0 ||
-        msgpack_pack_uint8(pk, CABLE_MSGPACK_VERSION) != 0)
-        return SIM_EIO;
-#define MP_PUT(key, kind, member)                                                                  \
-    if (mp_put_key(pk, &mp_fields[MP_F_##member]) != 0 || mp_put_##kind(pk, &c->member) != 0)      \
-        return SIM_EIO;
-    CABLE_MP_FIELDS(MP_PUT)
-#undef MP_PUT
-    return 0;
+    char  *buf = NULL;
+    size_t cap = 0, len = 0;
+    int    rc = cable_msgpack_encode_buf(c, &buf, &cap, &len);
+    if (rc == 0 && pk->callback(pk->data, buf, len) != 0)
+        rc = SIM_EIO;
+    free(buf);
+    return rc;
 }
 
 int cable_msgpack_encode(const cable_t *c, char **out, size_t *len)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer  pk;
-    int             rc;
-
+    size_t cap = 0;
+    int    rc;
     *out = NULL;
-    *len = 0;
-    msgpack_sbuffer_init(&sb);
-    /* One allocation in the usual case: the text plus room for the heading. */
-    sb.alloc = (size_t)c->text.len + c->subject.len + 1024 +
-               64 * ((size_t)c->to.n + c->info.n + c->xmt.n + c->routing_indicators.n);
-    sb.data = sim_xmalloc(sb.alloc);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    rc = cable_msgpack_pack(c, &pk);
-    if (rc == SIM_EIO) /* an sbuffer fails only when realloc does */
-        sim_panic("%s: out of memory", __func__);
+    rc = cable_msgpack_encode_buf(c, out, &cap, len);
     if (rc < 0) {
-        msgpack_sbuffer_destroy(&sb);
-        return rc;
+        free(*out);
+        *out = NULL;
     }
-    *len = sb.size;
-    *out = msgpack_sbuffer_release(&sb);
-    return 0;
+    return rc;
 }
 
 /* ======================================================================

@@ -41,6 +41,14 @@ int cable_msgpack_pack(const cable_t *c, msgpack_packer *pk);
  * on failure (the codes of cable_msgpack_pack) *out is NULL and *len 0. */
 int cable_msgpack_encode(const cable_t *c, char **out, size_t *len);
 
+/* cable_msgpack_encode_buf - the msgpack form of c (borrowed) into *buf,
+ * a buffer of *cap bytes the caller owns and keeps for the next cable
+ * (NULL and 0 at first): it is grown (realloc) when c's encoding may not
+ * fit. Returns 0 with *len the encoding's length, or the codes of
+ * cable_msgpack_pack (except SIM_EIO) with *len 0. For a caller that encodes
+ * many cables one after the other. */
+int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *len);
+
 /* cable_msgpack_decode - read exactly one cable map from buf[0..len)
  * (borrowed; nothing is kept pointing into it). c must be initialised
  * (cable_init); it is reset first, keeping c->file, so its arena memory is

@@ -76,13 +76,15 @@ typedef struct node_load {
     cable_gen_t            *gen;
     rtr_plan_t              plan;
     cable_t                 cable;
+    char                   *enc; /* the encoding buffer, reused cable after cable */
+    size_t                  enc_cap;
     sim_arena_t             ids;
     lcable_t               *cables;
     size_t                  n_cables, cap_cables;
     uint32_t               *exp_station; /* run station index per expected delivery */
     uint8_t                *exp_got;
     size_t                  n_exp, cap_exp;
-    uint32_t               *map; /* identity hash -> cable index + 1 */
+    uint64_t               *map; /* hash << 32 | cable index + 1 (map_grow) */
     size_t                  map_cap;
     samples_t               lat[CABLE_PREC_COUNT];
     uv_timer_t              tick;
@@ -106,16 +108,19 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
+/* The map from identity text to cable: open addressing, each slot the
+ * cable's index + 1 in its low half and its hash in the high half, so that a
+ * probe compares texts only when the hashes agree. */
 static void map_grow(node_load_t *L)
 {
     size_t    ncap = L->map_cap ? L->map_cap * 2 : 1 << 16;
-    uint32_t *m = sim_xcalloc(ncap, sizeof(*m));
+    uint64_t *m = sim_xcalloc(ncap, sizeof(*m));
     for (size_t i = 0; i < L->map_cap; i++) {
+        size_t j;
         if (!L->map[i])
             continue;
-        size_t j = fnv(L->cables[L->map[i] - 1].id) & (ncap - 1);
-        while (m[j])
-            j = (j + 1) & (ncap - 1);
+        for (j = (L->map[i] >> 32) & (ncap - 1); m[j]; j = (j + 1) & (ncap - 1))
+            ;
         m[j] = L->map[i];
     }
     free(L->map);
@@ -125,23 +130,27 @@ static void map_grow(node_load_t *L)
 
 static int64_t map_find(node_load_t *L, const char *id)
 {
-    size_t j;
+    uint32_t h = (uint32_t)fnv(id);
+    size_t   j;
     if (!L->map_cap)
         return -1;
-    for (j = fnv(id) & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
-        if (strcmp(L->cables[L->map[j] - 1].id, id) == 0)
-            return (int64_t)L->map[j] - 1;
+    for (j = h & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1)) {
+        uint32_t idx = (uint32_t)L->map[j] - 1;
+        if ((uint32_t)(L->map[j] >> 32) == h && strcmp(L->cables[idx].id, id) == 0)
+            return idx;
+    }
     return -1;
 }
 
 static void map_add(node_load_t *L, uint32_t idx)
 {
-    size_t j;
+    uint32_t h = (uint32_t)fnv(L->cables[idx].id);
+    size_t   j;
     if ((L->n_cables + 1) * 2 > L->map_cap)
         map_grow(L);
-    for (j = fnv(L->cables[idx].id) & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
+    for (j = h & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
         ;
-    L->map[j] = idx + 1;
+    L->map[j] = (uint64_t)h << 32 | (idx + 1);
 }
 
 static void sample(samples_t *s, int64_t v)
@@ -290,8 +299,11 @@ static bool originate(node_load_t *L, lstation_t *s)
     c->dtg = cable_dtg_from_epoch(L->dtg0 + (int64_t)s->count * 60);
     c->dtg_prec = c->dtg_info_prec = c->fl2_prec = prec;
     c->fl2_prosign = sim_span_str(prosigns[prec]);
-    if (cable_msgpack_encode(c, &mp, &len) < 0)
+    if (L->o->queue ? cable_msgpack_encode(c, &mp, &len) < 0
+                    : cable_msgpack_encode_buf(c, &L->enc, &L->enc_cap, &len) < 0)
         return false;
+    if (!L->o->queue)
+        mp = L->enc; /* sent (copied) at once: the buffer serves the next cable */
     if (L->n_cables == L->cap_cables) {
         L->cap_cables = L->cap_cables ? L->cap_cables * 2 : 65536;
         L->cables = sim_xrealloc(L->cables, L->cap_cables * sizeof(*L->cables));
@@ -316,10 +328,7 @@ static bool originate(node_load_t *L, lstation_t *s)
         lq_push(&s->q[prec], e);
         s->queued++;
     } else if (node_station_send_prec(s->st, mp, len, L->n_cables, prec) < 0) {
-        free(mp);
         return false;
-    } else {
-        free(mp);
     }
     L->n_exp += t->n_exp;
     s->count++;
@@ -650,6 +659,7 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     free(L.exp_station);
     free(L.exp_got);
     free(L.map);
+    free(L.enc);
     sim_arena_destroy(&L.ids);
     cable_destroy(&L.cable);
     rtr_plan_destroy(&L.plan);

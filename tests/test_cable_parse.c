@@ -177,6 +177,27 @@ static void test_seed_field_by_field(void **state)
         size_t n = cable_id(&c, id, sizeof(id));
         assert_int_equal(n, strlen("RUCNDT#0352/01 071302Z MAY 07"));
         assert_string_equal(id, "RUCNDT#0352/01 071302Z MAY 07");
+        /* Cut as snprintf cuts: the whole length returned. */
+        assert_int_equal(cable_id(&c, id, 9), n);
+        assert_string_equal(id, "RUCNDT#0");
+        assert_int_equal(cable_id(&c, id, 4), n);
+        assert_string_equal(id, "RUC");
+        assert_int_equal(cable_id(&c, id, 0), n);
+        /* Absent fields print as "?"; a section has at least two digits. */
+        c.station_serial = -1;
+        c.cable_number = -1;
+        c.section = 12345;
+        c.dtg.valid = false;
+        assert_int_equal(cable_id(&c, id, sizeof(id)), strlen("RUCNDT#?/12345 ?"));
+        assert_string_equal(id, "RUCNDT#?/12345 ?");
+        c.origin_ri = SIM_SPAN_NULL;
+        c.station_serial = 7;
+        c.section = 3;
+        c.dtg.valid = true;
+        c.dtg.month = 13;
+        c.dtg.year = 2105;
+        cable_id(&c, id, sizeof(id));
+        assert_string_equal(id, "?#0007/03 071302Z ??? 05");
     }
     free(buf);
 }

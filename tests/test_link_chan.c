@@ -608,6 +608,59 @@ static void test_dedup_bound_at_scale(void **state)
     link_dedup_free(d);
 }
 
+/* Random checks, lookups and adds against a plain list in most-recently-used
+ * order: the table must answer as the list does at every step, across
+ * evictions that move entries back in their probe runs, and with long keys
+ * (kept outside the entries) among short ones. */
+static void test_dedup_matches_a_model(void **state)
+{
+    enum { CAP = 37, KEYS = 150, STEPS = 20000 };
+    link_dedup_t *d = link_dedup_new(CAP);
+    int           model[CAP], n = 0;
+    uint64_t      rng = 88172645463325252ull;
+    char          longname[100];
+    (void)state;
+    memset(longname, 'L', sizeof(longname));
+    for (int step = 0; step < STEPS; step++) {
+        link_dupkey_t k;
+        int           key, op, at = -1;
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        key = (int)(rng % KEYS);
+        op = (int)((rng >> 32) % 3);
+        k = key_n(key);
+        if (key % 5 == 0)
+            k.addressee = sim_span(longname, sizeof(longname));
+        for (int i = 0; i < n; i++)
+            if (model[i] == key)
+                at = i;
+        if (op == 0) { /* check: found -> most recent; absent -> added */
+            assert_int_equal(link_dedup_check(d, &k), at >= 0);
+            if (at < 0)
+                at = n < CAP ? n++ : CAP - 1; /* the least recent goes */
+            memmove(model + 1, model, (size_t)at * sizeof(*model));
+            model[0] = key;
+        } else if (op == 1) {
+            assert_int_equal(link_dedup_contains(d, &k), at >= 0);
+        } else if (at < 0) {
+            link_dedup_add(d, &k);
+            at = n < CAP ? n++ : CAP - 1;
+            memmove(model + 1, model, (size_t)at * sizeof(*model));
+            model[0] = key;
+        }
+        assert_int_equal(link_dedup_count(d), n);
+    }
+    for (int key = 0; key < KEYS; key++) {
+        link_dupkey_t k = key_n(key);
+        bool          in = false;
+        if (key % 5 == 0)
+            k.addressee = sim_span(longname, sizeof(longname));
+        for (int i = 0; i < n; i++)
+            in |= model[i] == key;
+        assert_int_equal(link_dedup_contains(d, &k), in);
+    }
+    link_dedup_free(d);
+}
+
 static void test_dupkey_of_cable(void **state)
 {
     cable_t       c;
@@ -649,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_dedup_grows_to_capacity),
         cmocka_unit_test(test_dedup_fields_distinguish),
         cmocka_unit_test(test_dedup_bound_at_scale),
+        cmocka_unit_test(test_dedup_matches_a_model),
         cmocka_unit_test(test_dupkey_of_cable),
     };
     return cmocka_run_group_tests_name("link_chan", tests, NULL, NULL);

@@ -16,10 +16,13 @@
  * The receiving side only remembers the last number; the same half-circle
  * rule tells a gap from a repeat.
  *
- * The duplicate set is a chained hash table over a fixed array of entries
- * threaded on a least-recently-used list; when full, the least recently used
- * entry is unlinked and its slot reused, so memory is bounded by the
- * capacity given at creation and lookups are exact (whole keys compared).
+ * The duplicate set is an open-addressing hash table (linear probing, each
+ * slot an entry's index and 32 bits of its hash, so that a probe reads the
+ * entries only when the hashes agree) over an array of entries threaded on
+ * a least-recently-used list; when full, the least recently used entry is
+ * removed (backward-shift deletion, no tombstones) and reused, so memory is
+ * bounded by the capacity given at creation and lookups are exact (whole
+ * keys compared).
  * No Debian C library offers a bounded LRU set, and hsearch(3) has one
  * table per process, hence these hundred lines.
  *
@@ -296,12 +299,11 @@ int link_rx_check(link_rx_t *r, int csn, link_rx_info_t *info)
 /* A key of up to LINK__DD_INLINE bytes (every key of a cable's identity and
  * an RI or a short address) lives in its entry: one cache line to compare,
  * no allocation per key. A longer one is allocated and its pointer kept. */
-#define LINK__DD_INLINE 56u
+#define LINK__DD_INLINE 60u
 
 typedef struct link__dd_entry {
     uint64_t hash;
     uint32_t key_len;
-    uint32_t chain; /* next entry in the same bucket */
     uint32_t prev;  /* towards the most recently used */
     uint32_t next;  /* towards the least recently used */
     union {
@@ -317,8 +319,8 @@ typedef struct link__dd_entry {
 
 struct link_dedup {
     link__dd_entry_t *e;
-    uint32_t         *bucket;  /* heads of the chains */
-    uint32_t          nbucket; /* a power of two >= ecap */
+    uint64_t         *slot;  /* 0 free, else hash low 32 bits << 32 | entry + 1 */
+    uint32_t          nslot; /* a power of two >= 2 * ecap */
     uint32_t          ecap;    /* entries allocated, <= cap */
     uint32_t          cap;
     uint32_t          n;
@@ -350,13 +352,11 @@ link_dedup_t *link_dedup_new(uint32_t capacity)
         capacity = LINK__DEDUP_MAX;
     d->cap = capacity;
     d->ecap = SIM_MIN(capacity, LINK__DEDUP_START);
-    d->nbucket = 1;
-    while (d->nbucket < d->ecap)
-        d->nbucket <<= 1;
+    d->nslot = 1;
+    while (d->nslot < 2 * d->ecap)
+        d->nslot <<= 1;
     d->e = sim_xcalloc(d->ecap, sizeof(*d->e));
-    d->bucket = sim_xmalloc((size_t)d->nbucket * sizeof(*d->bucket));
-    for (uint32_t i = 0; i < d->nbucket; i++)
-        d->bucket[i] = LINK__NONE;
+    d->slot = sim_xcalloc(d->nslot, sizeof(*d->slot));
     d->mru = d->lru = LINK__NONE;
     return d;
 }
@@ -369,7 +369,7 @@ void link_dedup_free(link_dedup_t *d)
         if (d->e[i].key_len > LINK__DD_INLINE)
             free(d->e[i].key.out);
     free(d->e);
-    free(d->bucket);
+    free(d->slot);
     free(d);
 }
 
@@ -414,7 +414,7 @@ static size_t link__dd_ser(const link_dupkey_t *k, char *buf, size_t size)
 }
 
 /* Eight bytes at a step (multiply, fold), then a 64-bit finaliser so that
- * the low bits pick buckets well. */
+ * the low bits pick slots well. */
 static uint64_t link__dd_hash(const char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull ^ n;
@@ -440,14 +440,32 @@ static uint64_t link__dd_hash(const char *p, size_t n)
     return h;
 }
 
+static uint64_t link__dd_slot(uint64_t h, uint32_t i)
+{
+    return (h & 0xffffffffu) << 32 | (i + 1u);
+}
+
 static uint32_t link__dd_find(const link_dedup_t *d, uint64_t h, const char *key, size_t len)
 {
-    for (uint32_t i = d->bucket[h & (d->nbucket - 1)]; i != LINK__NONE; i = d->e[i].chain) {
-        const link__dd_entry_t *e = &d->e[i];
+    uint32_t mask = d->nslot - 1, tag = (uint32_t)h;
+    for (uint32_t j = tag & mask; d->slot[j]; j = (j + 1) & mask) {
+        const link__dd_entry_t *e;
+        if ((uint32_t)(d->slot[j] >> 32) != tag)
+            continue;
+        e = &d->e[(uint32_t)d->slot[j] - 1];
         if (e->hash == h && e->key_len == len && memcmp(link__dd_key_of(e), key, len) == 0)
-            return i;
+            return (uint32_t)d->slot[j] - 1;
     }
     return LINK__NONE;
+}
+
+/* Puts entry i (its hash set) in the first free slot of its probe. */
+static void link__dd_place(link_dedup_t *d, uint32_t i)
+{
+    uint32_t mask = d->nslot - 1, j;
+    for (j = (uint32_t)d->e[i].hash & mask; d->slot[j]; j = (j + 1) & mask)
+        ;
+    d->slot[j] = link__dd_slot(d->e[i].hash, i);
 }
 
 static void link__dd_unlist(link_dedup_t *d, uint32_t i)
@@ -476,7 +494,7 @@ static void link__dd_front(link_dedup_t *d, uint32_t i)
         d->lru = i;
 }
 
-/* Room for one more entry: double the entries (and the buckets, rehashed)
+/* Room for one more entry: double the entries (and the slots, rebuilt)
  * while under the capacity. */
 static void link__dd_grow(link_dedup_t *d)
 {
@@ -484,30 +502,35 @@ static void link__dd_grow(link_dedup_t *d)
     d->e = sim_xrealloc(d->e, (size_t)ecap * sizeof(*d->e));
     memset(d->e + d->ecap, 0, (size_t)(ecap - d->ecap) * sizeof(*d->e));
     d->ecap = ecap;
-    if (d->nbucket >= ecap)
+    if (d->nslot >= 2 * ecap)
         return;
-    while (d->nbucket < ecap)
-        d->nbucket <<= 1;
-    d->bucket = sim_xrealloc(d->bucket, (size_t)d->nbucket * sizeof(*d->bucket));
-    for (uint32_t i = 0; i < d->nbucket; i++)
-        d->bucket[i] = LINK__NONE;
-    for (uint32_t i = 0; i < d->n; i++) {
-        uint32_t b = (uint32_t)(d->e[i].hash & (d->nbucket - 1));
-        d->e[i].chain = d->bucket[b];
-        d->bucket[b] = i;
-    }
+    while (d->nslot < 2 * ecap)
+        d->nslot <<= 1;
+    free(d->slot);
+    d->slot = sim_xcalloc(d->nslot, sizeof(*d->slot));
+    for (uint32_t i = 0; i < d->n; i++)
+        link__dd_place(d, i);
 }
 
-/* Unlink entry i from its bucket's chain. */
-static void link__dd_unchain(link_dedup_t *d, uint32_t i)
+/* Takes entry i out of the slots; the entries after it in its probe run
+ * move back so that every probe still reaches its entry. */
+static void link__dd_unslot(link_dedup_t *d, uint32_t i)
 {
-    uint32_t *pp = &d->bucket[d->e[i].hash & (d->nbucket - 1)];
-    while (*pp != i) {
-        if (*pp == LINK__NONE)
-            sim_panic("%s: entry %u missing from its bucket", __func__, i);
-        pp = &d->e[*pp].chain;
+    uint32_t mask = d->nslot - 1, hole, k;
+    for (hole = (uint32_t)d->e[i].hash & mask; (uint32_t)d->slot[hole] != i + 1;
+         hole = (hole + 1) & mask)
+        if (!d->slot[hole])
+            sim_panic("%s: entry %u missing from its slots", __func__, i);
+    for (k = (hole + 1) & mask; d->slot[k]; k = (k + 1) & mask) {
+        uint32_t home = (uint32_t)(d->slot[k] >> 32) & mask;
+        /* The entry at k stays when its home is cyclically in (hole, k]. */
+        bool stays = hole < k ? home > hole && home <= k : home > hole || home <= k;
+        if (!stays) {
+            d->slot[hole] = d->slot[k];
+            hole = k;
+        }
     }
-    *pp = d->e[i].chain;
+    d->slot[hole] = 0;
 }
 
 /* The serialized key of k in 'small', or in owned memory when it does not
@@ -583,7 +606,7 @@ static void link__dd_insert(link_dedup_t *d, char *key, size_t len, uint64_t h, 
         /* Full: forget the least recently used key and reuse its entry. */
         i = d->lru;
         link__dd_unlist(d, i);
-        link__dd_unchain(d, i);
+        link__dd_unslot(d, i);
         if (d->e[i].key_len > LINK__DD_INLINE)
             free(d->e[i].key.out);
     }
@@ -600,7 +623,6 @@ static void link__dd_insert(link_dedup_t *d, char *key, size_t len, uint64_t h, 
     }
     e->key_len = (uint32_t)len;
     e->hash = h;
-    e->chain = d->bucket[h & (d->nbucket - 1)];
-    d->bucket[h & (d->nbucket - 1)] = i;
+    link__dd_place(d, i);
     link__dd_front(d, i);
 }
