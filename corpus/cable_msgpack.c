@@ -836,6 +836,15 @@ static int mp_int_in(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, int64_
     return 0;
 }
 
+/* Keys are a few letters: compared in line rather than by a call. */
+static inline bool mp_same(const char *a, const char *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* The index of key k (n bytes) in table t, searching from *hint (one past
  * the last match) round to it; -1 when k is not a key of t. */
 static int mp_lookup(const mp_field_t *t, unsigned nt, const char *k, uint32_t n, unsigned *hint)
@@ -843,7 +852,7 @@ static int mp_lookup(const mp_field_t *t, unsigned nt, const char *k, uint32_t n
     unsigned start = *hint < nt ? *hint : 0;
     for (unsigned i = 0; i < nt; i++) {
         unsigned j = start + i < nt ? start + i : start + i - nt;
-        if (t[j].keylen == n && memcmp(t[j].key, k, n) == 0) {
+        if (t[j].keylen == n && mp_same(t[j].key, k, n)) {
             *hint = j + 1;
             return (int)j;
         }

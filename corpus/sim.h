@@ -72,7 +72,10 @@ static inline bool sim_span_eq(sim_span_t a, sim_span_t b)
 
 static inline bool sim_span_eq_str(sim_span_t a, const char *s)
 {
-    size_t n = strlen(s);
+    size_t n;
+    if (a.len && a.p[0] != s[0]) /* most mismatches end here, before strlen */
+        return false;
+    n = strlen(s);
     return a.len == n && (n == 0 || memcmp(a.p, s, n) == 0);
 }
 
