@@ -7,13 +7,14 @@
  * addressees, precedence, ...) and the member of cable_t it maps to, and the
  * per-kind functions do the work with the member's real C type.
  *
- * Decoding from bytes is two passes and no allocation outside the cable's
- * arena. A structural scan walks the bytes once and rejects truncated,
- * malformed, over-long, over-deep or over-counted input; then the fields are
- * read straight from the bytes the scan accepted (no tree of objects is
- * built), and every string is copied into the cable's arena (or, for a
- * view, left pointing into the input), so nothing is
- * malloc'ed per field. The decoder runs for every cable a router receives:
+ * Decoding reads the fields straight from the bytes in one pass (no tree
+ * of objects is built, no msgpack_unpack): every length is checked against
+ * the input and the limits as it is met, so truncated, malformed, over-long,
+ * over-deep or over-counted input is refused without reading outside it or
+ * allocating for it. Every string is copied into the cable's arena (or, for
+ * a view, left pointing into the input), so nothing is malloc'ed per field,
+ * and the encoder's budget is taken as the fields come, so that whatever
+ * decodes encodes again. The decoder runs for every cable a router receives:
  * keys are matched against the field list starting where the previous key
  * matched, so a map in the encoder's own order costs one comparison per key.
  */
@@ -150,7 +151,7 @@ static const mp_field_t mp_addr_fields[MP_A_COUNT] = {
 #undef MP_ROW
 };
 
-/* Values of one encoded cable, counted the way the scan counts them: the
+/* Values of one encoded cable, counted the way the decoder counts them: the
  * root, plus every element of every array and both halves of every map entry. */
 #define MP_VALUES_FIXED (1u + 2u * (MP_F_COUNT + 1u))
 #define MP_VALUES_ADDR (1u + 2u * MP_A_COUNT)
@@ -274,13 +275,10 @@ static void mp_chk_ADDRS(const cable_addr_list_t *l, mp_budget_t *b)
     }
 }
 
-/* The checks of cable_msgpack_pack, adding to the budget b: 0, SIM_EUSAGE
- * or SIM_ETOOBIG. */
-static int mp_check_budget(const cable_t *c, mp_budget_t *b)
+/* The checks that need the whole cable, once every field is in b: 0,
+ * SIM_EUSAGE or SIM_ETOOBIG. */
+static int mp_budget_end(const cable_t *c, mp_budget_t *b)
 {
-#define MP_CHK(key, kind, member) mp_chk_##kind(&c->member, b);
-    CABLE_MP_FIELDS(MP_CHK)
-#undef MP_CHK
     if (c->fl4_signals > c->signals.n || c->fl4_controls > c->controls.n)
         mp_refuse(b, SIM_EUSAGE); /* more on format line 4 than there are */
     if (b->rc)
@@ -290,13 +288,17 @@ static int mp_check_budget(const cable_t *c, mp_budget_t *b)
     return 0;
 }
 
-static int mp_check(const cable_t *c)
+/* The checks of cable_msgpack_pack, adding to the budget b: 0, SIM_EUSAGE
+ * or SIM_ETOOBIG. */
+static int mp_check_budget(const cable_t *c, mp_budget_t *b)
 {
-    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
-    return mp_check_budget(c, &b);
+#define MP_CHK(key, kind, member) mp_chk_##kind(&c->member, b);
+    CABLE_MP_FIELDS(MP_CHK)
+#undef MP_CHK
+    return mp_budget_end(c, b);
 }
 
-/* The writer: bytes go straight into a buffer that mp_check's budget (an
+/* The writer: bytes go straight into a buffer that the budget (an
  * upper bound of the encoding's size) has made big enough, so no put checks
  * room. Every value takes the shortest form, as msgpack-c's packer writes
  * it: the encoding of a cable is canonical. */
@@ -545,7 +547,7 @@ int cable_msgpack_encode(const cable_t *c, char **out, size_t *len)
 }
 
 /* ======================================================================
- * Structural scan of the bytes
+ * Reading the bytes
  * ====================================================================== */
 
 static uint32_t mp_be(const unsigned char *p, unsigned n)
@@ -593,104 +595,6 @@ static const struct mp_type {
     [0xdf - 0xc4] = {4, 0, 2},  /* map 32 */
 };
 
-/* mp_scan - check that p[0..len) is exactly one complete msgpack value
- * within the limits, without allocating: after it, the fields are read
- * without bounds checks. */
-static int mp_scan(const unsigned char *p, size_t len, const char **err)
-{
-    uint32_t rem[CABLE_MSGPACK_MAX_DEPTH + 1]; /* values still expected per open level */
-    unsigned depth = 1;                        /* level 0 expects the root value */
-    size_t   pos = 0, values = 1;
-
-    rem[0] = 1;
-    while (depth > 0) {
-        unsigned      lenbytes = 0;  /* big-endian length that follows the type byte */
-        size_t        fixed = 0;     /* payload bytes besides a length's */
-        int           container = 0; /* 1 array, 2 map */
-        uint32_t      n = 0;
-        unsigned char b;
-
-        if (rem[depth - 1] == 0) {
-            depth--;
-            continue;
-        }
-        rem[depth - 1]--;
-        if (pos >= len) {
-            *err = "the input ends in the middle of a value";
-            return SIM_EPARSE;
-        }
-        b = p[pos++];
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-            /* fixint, nil, false, true: nothing follows */
-        } else if (b <= 0x8f) {
-            container = 2;
-            n = b & 0x0fu;
-        } else if (b <= 0x9f) {
-            container = 1;
-            n = b & 0x0fu;
-        } else if (b <= 0xbf) {
-            fixed = b & 0x1fu;
-        } else if (b == 0xc1) {
-            *err = "the input holds a byte that starts no msgpack value";
-            return SIM_EPARSE;
-        } else {
-            lenbytes = mp_types[b - 0xc4].lenbytes;
-            fixed = mp_types[b - 0xc4].fixed;
-            container = mp_types[b - 0xc4].container;
-        }
-        if (lenbytes) {
-            uint32_t v;
-            if (len - pos < lenbytes) {
-                *err = "the input ends in the middle of a value";
-                return SIM_EPARSE;
-            }
-            v = mp_be(p + pos, lenbytes);
-            pos += lenbytes;
-            if (container) {
-                n = v;
-            } else {
-                if (v > CABLE_MSGPACK_MAX_BYTES) {
-                    *err = "a string or binary value claims more than the size limit";
-                    return SIM_ETOOBIG;
-                }
-                fixed += v;
-            }
-        }
-        if (container) {
-            size_t children = container == 2 ? 2 * (size_t)n : n;
-            if (n > CABLE_MSGPACK_MAX_ITEMS) {
-                *err = "an array or map claims more elements than the limit";
-                return SIM_ETOOBIG;
-            }
-            values += children;
-            if (values > CABLE_MSGPACK_MAX_VALUES) {
-                *err = "the input holds more values than the limit";
-                return SIM_ETOOBIG;
-            }
-            if (children > len - pos) { /* every value takes at least one byte */
-                *err = "the input ends before the elements of an array or map";
-                return SIM_EPARSE;
-            }
-            if (depth > CABLE_MSGPACK_MAX_DEPTH) {
-                *err = "arrays and maps are nested deeper than the limit";
-                return SIM_EPARSE;
-            }
-            if (children)
-                rem[depth++] = (uint32_t)children;
-        } else if (fixed > len - pos) {
-            *err = "the input ends in the middle of a value";
-            return SIM_EPARSE;
-        } else {
-            pos += fixed;
-        }
-    }
-    if (pos != len) {
-        *err = "bytes follow the end of the cable map";
-        return SIM_EPARSE;
-    }
-    return 0;
-}
-
 /* ======================================================================
  * Reading the values
  * ====================================================================== */
@@ -717,21 +621,37 @@ typedef struct mp_val {
     uint32_t   n; /* string bytes, or elements */
 } mp_val_t;
 
-/* A cursor over bytes mp_scan accepted: every length fits the input and
- * every value is complete, so reading needs no bounds checks. */
+/* A cursor over the input; 'values' counts the values seen or announced
+ * (the root, and every element of every array and map as its header is
+ * read), against CABLE_MSGPACK_MAX_VALUES. */
 typedef struct mp_rd {
-    const unsigned char *p;
+    const unsigned char *p, *end;
+    size_t               values;
+    const char         **err;
 } mp_rd_t;
+
+static int mp_bad(mp_rd_t *r, int code, const char *msg)
+{
+    *r->err = msg;
+    return code;
+}
+
+#define MP_ENDS "the input ends in the middle of a value"
 
 /* Reads the header at the cursor into *v and moves past it (and past a
  * string's, binary's or other payload; not past an array's or map's
- * elements). */
-static void mp_read(mp_rd_t *r, mp_val_t *v)
+ * elements), checking it against the input's end and the limits: 0, or
+ * SIM_EPARSE / SIM_ETOOBIG with *r->err set. Every length is checked before
+ * it is used, so no read goes outside the input whatever the bytes. */
+static int mp_read(mp_rd_t *r, mp_val_t *v)
 {
     const unsigned char *p = r->p;
-    unsigned char        b = *p++;
-    uint32_t             skip = 0;
+    unsigned char        b;
+    size_t               skip = 0;
 
+    if (p >= r->end)
+        return mp_bad(r, SIM_EPARSE, MP_ENDS);
+    b = *p++;
     v->type = MP_V_OTHER;
     if (b <= 0x7f) {
         v->type = MP_V_INT;
@@ -753,59 +673,93 @@ static void mp_read(mp_rd_t *r, mp_val_t *v)
     } else if (b == 0xc2 || b == 0xc3) {
         v->type = MP_V_BOOL;
         v->b = b == 0xc3;
-    } else if (b >= 0xcc && b <= 0xcf) { /* uint 8..64 */
-        unsigned w = 1u << (b - 0xcc);
+    } else if (b == 0xc1) {
+        return mp_bad(r, SIM_EPARSE, "the input holds a byte that starts no msgpack value");
+    } else if (b >= 0xcc && b <= 0xd3) { /* uint or int, 8..64 bits */
+        unsigned w = 1u << ((b - 0xcc) & 3u);
         uint64_t u = 0;
+        if ((size_t)(r->end - p) < w)
+            return mp_bad(r, SIM_EPARSE, MP_ENDS);
         for (unsigned k = 0; k < w; k++)
             u = (u << 8) | p[k];
         p += w;
         v->type = MP_V_INT;
-        v->i = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
-    } else if (b >= 0xd0 && b <= 0xd3) { /* int 8..64 */
-        unsigned w = 1u << (b - 0xd0);
-        uint64_t u = 0;
-        for (unsigned k = 0; k < w; k++)
-            u = (u << 8) | p[k];
-        p += w;
-        if (w < 8 && (u >> (8 * w - 1)) & 1u)
-            u |= ~UINT64_C(0) << (8 * w); /* sign-extend */
-        v->type = MP_V_INT;
-        v->i = (int64_t)u;
-    } else if (b >= 0xd9 && b <= 0xdb) { /* str 8..32 */
-        unsigned w = 1u << (b - 0xd9);
-        v->type = MP_V_STR;
-        v->n = mp_be(p, w);
-        p += w;
-    } else if (b >= 0xdc) { /* array 16/32, map 16/32 */
-        unsigned w = b & 1u ? 4 : 2;
-        v->type = b <= 0xdd ? MP_V_ARRAY : MP_V_MAP;
-        v->n = mp_be(p, w);
-        p += w;
-    } else { /* bin, ext, float, fixext: the table of the scan */
+        if (b <= 0xcf) {
+            v->i = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+        } else {
+            if (w < 8 && (u >> (8 * w - 1)) & 1u)
+                u |= ~UINT64_C(0) << (8 * w); /* sign-extend */
+            v->i = (int64_t)u;
+        }
+    } else { /* the forms with a length, and the other fixed ones */
         const struct mp_type *t = &mp_types[b - 0xc4];
-        skip = (t->lenbytes ? mp_be(p, t->lenbytes) : 0) + t->fixed;
+        uint32_t              len = 0;
+        if ((size_t)(r->end - p) < t->lenbytes)
+            return mp_bad(r, SIM_EPARSE, MP_ENDS);
+        if (t->lenbytes)
+            len = mp_be(p, t->lenbytes);
         p += t->lenbytes;
+        if (t->container) {
+            v->type = t->container == 2 ? MP_V_MAP : MP_V_ARRAY;
+            v->n = len;
+        } else {
+            if (len > CABLE_MSGPACK_MAX_BYTES)
+                return mp_bad(r, SIM_ETOOBIG,
+                              "a string or binary value claims more than the size limit");
+            if (b >= 0xd9 && b <= 0xdb) {
+                v->type = MP_V_STR;
+                v->n = len;
+            } else {
+                skip = (size_t)len + t->fixed;
+            }
+        }
     }
     if (v->type == MP_V_STR) {
         v->s = (const char *)p;
         skip = v->n;
     }
+    if (v->type == MP_V_ARRAY || v->type == MP_V_MAP) {
+        size_t children = v->type == MP_V_MAP ? 2 * (size_t)v->n : v->n;
+        if (v->n > CABLE_MSGPACK_MAX_ITEMS)
+            return mp_bad(r, SIM_ETOOBIG, "an array or map claims more elements than the limit");
+        r->values += children;
+        if (r->values > CABLE_MSGPACK_MAX_VALUES)
+            return mp_bad(r, SIM_ETOOBIG, "the input holds more values than the limit");
+        if (children > (size_t)(r->end - p)) /* every value takes at least a byte */
+            return mp_bad(r, SIM_EPARSE, "the input ends before the elements of an array or map");
+    } else if (skip > (size_t)(r->end - p)) {
+        return mp_bad(r, SIM_EPARSE, MP_ENDS);
+    }
     r->p = p + skip;
+    return 0;
 }
 
-/* Moves past one whole value, elements and all. */
-static void mp_skip(mp_rd_t *r)
+/* Moves past one whole value at nesting 'level' (the cable map is level
+ * 1), elements and all, refusing arrays and maps nested deeper than
+ * CABLE_MSGPACK_MAX_DEPTH. */
+static int mp_skip(mp_rd_t *r, unsigned level)
 {
-    uint64_t left = 1; /* values still to pass */
-    while (left) {
+    uint32_t rem[CABLE_MSGPACK_MAX_DEPTH + 1]; /* values left per open level */
+    unsigned top = 1;
+    rem[0] = 1;
+    while (top) {
         mp_val_t v;
-        mp_read(r, &v);
-        left--;
-        if (v.type == MP_V_ARRAY)
-            left += v.n;
-        else if (v.type == MP_V_MAP)
-            left += 2 * (uint64_t)v.n;
+        int      rc;
+        if (rem[top - 1] == 0) {
+            top--;
+            continue;
+        }
+        rem[top - 1]--;
+        if ((rc = mp_read(r, &v)) < 0)
+            return rc;
+        if (v.type != MP_V_ARRAY && v.type != MP_V_MAP)
+            continue;
+        if (level + top - 1 > CABLE_MSGPACK_MAX_DEPTH)
+            return mp_bad(r, SIM_EPARSE, "arrays and maps are nested deeper than the limit");
+        if (v.n)
+            rem[top++] = v.type == MP_V_MAP ? 2 * v.n : v.n;
     }
+    return 0;
 }
 
 /* ======================================================================
@@ -907,7 +861,8 @@ static int mp_get_SPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
     out->cap = v->n;
     for (uint32_t i = 0; i < v->n; i++) {
         mp_val_t e;
-        mp_read(&x->rd, &e);
+        if ((rc = mp_read(&x->rd, &e)) < 0)
+            return rc;
         if (e.type == MP_V_NIL)
             out->v[i] = SIM_SPAN_NULL;
         else if (e.type != MP_V_STR)
@@ -989,6 +944,7 @@ static int mp_get_BOOL(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, bool
 static int mp_get_DTG(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_dtg_t *out)
 {
     int64_t i[MP_VALUES_DTG];
+    int     rc;
     memset(out, 0, sizeof(*out));
     if (v->type == MP_V_NIL)
         return 0;
@@ -996,7 +952,8 @@ static int mp_get_DTG(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable
         return mp_fail(x, SIM_ETYPE, f->etype);
     for (unsigned k = 0; k < MP_VALUES_DTG; k++) {
         mp_val_t e;
-        mp_read(&x->rd, &e);
+        if ((rc = mp_read(&x->rd, &e)) < 0)
+            return rc;
         if (e.type != MP_V_INT)
             return mp_fail(x, SIM_ETYPE, f->etype);
         i[k] = e.i;
@@ -1024,7 +981,8 @@ static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
 
     memset(a, 0, sizeof(*a));
     a->serial_lo = a->serial_hi = -1;
-    mp_read(&x->rd, &m);
+    if ((rc = mp_read(&x->rd, &m)) < 0)
+        return rc;
     if (m.type != MP_V_MAP)
         return mp_fail(x, SIM_ETYPE, list->etype);
     if (m.n > CABLE_MSGPACK_MAX_ITEMS)
@@ -1032,18 +990,21 @@ static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        mp_read(&x->rd, &k);
+        if ((rc = mp_read(&x->rd, &k)) < 0)
+            return rc;
         if (k.type != MP_V_STR)
             return mp_fail(x, SIM_ETYPE, "addressee map keys must be strings");
         idx = mp_lookup(mp_addr_fields, MP_A_COUNT, k.s, k.n, &hint);
         if (idx < 0) {
-            mp_skip(&x->rd); /* a key from a newer schema */
+            if ((rc = mp_skip(&x->rd, 4)) < 0) /* a key from a newer schema */
+                return rc;
             continue;
         }
         if (seen & (UINT64_C(1) << idx))
             return mp_fail(x, SIM_EPARSE, mp_addr_fields[idx].edup);
         seen |= UINT64_C(1) << idx;
-        mp_read(&x->rd, &v);
+        if ((rc = mp_read(&x->rd, &v)) < 0)
+            return rc;
         switch (idx) {
 #define MP_GET(key, kind, member)                                                                  \
     case MP_A_##member:                                                                            \
@@ -1090,24 +1051,29 @@ static int mp_version(mp_ctx_t *x, uint32_t n)
     mp_rd_t  r = x->rd;
     mp_val_t ver = {.type = MP_V_OTHER};
     bool     found = false;
+    int      rc;
 
     for (uint32_t i = 0; i < n; i++) {
         mp_rd_t  at = r;
         mp_val_t k;
-        mp_read(&r, &k);
+        if ((rc = mp_read(&r, &k)) < 0)
+            return rc;
         if (!mp_is_v(&k)) {
             r = at;
-            mp_skip(&r); /* the key, whatever it is */
-            mp_skip(&r); /* its value */
+            if ((rc = mp_skip(&r, 2)) < 0 || /* the key, whatever it is */
+                (rc = mp_skip(&r, 2)) < 0)   /* its value */
+                return rc;
             continue;
         }
         if (found)
             return mp_fail(x, SIM_EPARSE, "field 'v' appears twice");
         found = true;
         at = r;
-        mp_read(&r, &ver);
+        if ((rc = mp_read(&r, &ver)) < 0)
+            return rc;
         r = at;
-        mp_skip(&r);
+        if ((rc = mp_skip(&r, 2)) < 0)
+            return rc;
     }
     if (!found)
         return mp_fail(x, SIM_EPARSE, "field 'v' (the schema version) is missing");
@@ -1120,13 +1086,16 @@ static int mp_version(mp_ctx_t *x, uint32_t n)
 
 static int mp_cable(mp_ctx_t *x, cable_t *c)
 {
-    mp_val_t m;
-    uint64_t seen = 0;
+    /* The encoder's budget, taken field by field as they are read. */
+    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
+    mp_val_t    m;
+    uint64_t    seen = 0;
     unsigned hint = 0;
     int      rc = 0;
     bool     v_first = false;
 
-    mp_read(&x->rd, &m);
+    if ((rc = mp_read(&x->rd, &m)) < 0)
+        return rc;
     if (m.type != MP_V_MAP)
         return mp_fail(x, SIM_ETYPE, "a cable must be a map");
     if (m.n > CABLE_MSGPACK_MAX_ITEMS)
@@ -1134,7 +1103,7 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
 
     /* The encoder writes "v" first, at version 1 (fixint 1): then nothing
      * needs to be looked for. Anywhere else, the version is found first. */
-    if (m.n && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' && x->rd.p[2] == CABLE_MSGPACK_VERSION)
+    if (m.n && x->rd.end - x->rd.p >= 3 && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' && x->rd.p[2] == CABLE_MSGPACK_VERSION)
         v_first = true;
     else if ((rc = mp_version(x, m.n)) < 0)
         return rc;
@@ -1142,7 +1111,8 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        mp_read(&x->rd, &k);
+        if ((rc = mp_read(&x->rd, &k)) < 0)
+            return rc;
         if (k.type != MP_V_STR)
             return mp_fail(x, SIM_ETYPE, "cable map keys must be strings");
         idx = mp_lookup(mp_fields, MP_F_COUNT, k.s, k.n, &hint);
@@ -1151,17 +1121,21 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
              * one read above is found here. */
             if (mp_is_v(&k) && v_first && i > 0)
                 return mp_fail(x, SIM_EPARSE, "field 'v' appears twice");
-            mp_skip(&x->rd);
+            if ((rc = mp_skip(&x->rd, 2)) < 0)
+                return rc;
             continue;
         }
         if (seen & (UINT64_C(1) << idx))
             return mp_fail(x, SIM_EPARSE, mp_fields[idx].edup);
         seen |= UINT64_C(1) << idx;
-        mp_read(&x->rd, &v);
+        if ((rc = mp_read(&x->rd, &v)) < 0)
+            return rc;
         switch (idx) {
 #define MP_GET(key, kind, member)                                                                  \
     case MP_F_##member:                                                                            \
         rc = mp_get_##kind(x, &v, &mp_fields[idx], &c->member);                                    \
+        if (rc == 0)                                                                               \
+            mp_chk_##kind(&c->member, &b);                                                         \
         break;
             CABLE_MP_FIELDS(MP_GET)
 #undef MP_GET
@@ -1177,7 +1151,7 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
         return mp_fail(x, SIM_EPARSE, "field 'ctl4' counts more controls than 'ctl' holds");
     /* Whatever decodes must encode again (a router forwards what it reads):
      * a map of empty addressee maps, say, is small here but not re-encoded. */
-    rc = mp_check(c);
+    rc = mp_budget_end(c, &b);
     if (rc == SIM_ETOOBIG)
         return mp_fail(x, SIM_ETOOBIG, "the cable would exceed the limits once encoded again");
     if (rc < 0) /* every value was range-checked above: this is our bug */
@@ -1193,9 +1167,9 @@ static void mp_reset(cable_t *c)
     c->file = file;
 }
 
-/* Two passes over the bytes and no allocation but the cable's arena: the
- * scan proves the bytes are one complete value within the limits, then the
- * fields are read straight from them. */
+/* One pass over the bytes (two when "v" is not first) and no allocation
+ * but the cable's arena: the fields are read straight from the bytes, every
+ * length checked against the input and the limits as it is met. */
 static int decode(cable_t *c, const char *buf, size_t len, const char **err, bool borrow)
 {
     const char *unused;
@@ -1213,14 +1187,18 @@ static int decode(cable_t *c, const char *buf, size_t len, const char **err, boo
         *err = "the input is empty";
         return SIM_EPARSE;
     }
-    rc = mp_scan((const unsigned char *)buf, len, err);
-    if (rc < 0)
-        return rc;
     x.arena = &c->arena;
     x.err = err;
     x.borrow = borrow;
     x.rd.p = (const unsigned char *)buf;
+    x.rd.end = x.rd.p + len;
+    x.rd.values = 1; /* the root */
+    x.rd.err = err;
     rc = mp_cable(&x, c);
+    if (rc == 0 && x.rd.p != x.rd.end) {
+        *err = "bytes follow the end of the cable map";
+        rc = SIM_EPARSE;
+    }
     if (rc < 0)
         mp_reset(c);
     return rc;
