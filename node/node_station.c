@@ -188,24 +188,31 @@ static void put_frame(node_station_t *st, const link_frame_t *f)
         stamped.at = st->sched->now + st->latency;
         f = &stamped;
     }
-    msgpack_sbuffer_clear(&st->sb);
-    if (link_frame_encode(f, &st->sb) != 0)
-        sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
-    if (!st->tcp)
+    if (!st->tcp) {
+        /* Nowhere to write: still refuse what could not be encoded. */
+        msgpack_sbuffer_clear(&st->sb);
+        if (link_frame_encode(f, &st->sb) != 0)
+            sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
         return;
+    }
     if (st->sched && st->vt_sent && rtr_sync_counted(f->type, f->has_at))
         (*st->vt_sent)++;
     if (st->sched && st->out_len == 0 && st->cbs.output)
         st->cbs.output(st->cbs.ud, st);
-    if (st->out_len + st->sb.size > st->out_cap) {
-        size_t cap = st->out_cap ? st->out_cap : 16384;
-        while (cap < st->out_len + st->sb.size)
-            cap *= 2;
-        st->out = sim_xrealloc(st->out, cap);
-        st->out_cap = cap;
+    {
+        /* Encoded straight onto the end of the output (no copy of the
+         * cable in between); the buffer grows as an sbuffer does. */
+        msgpack_sbuffer ob = {.size = st->out_len, .data = st->out, .alloc = st->out_cap};
+        if (!ob.data) {
+            ob.alloc = 16384;
+            ob.data = sim_xmalloc(ob.alloc);
+        }
+        if (link_frame_encode(f, &ob) != 0)
+            sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
+        st->out = ob.data;
+        st->out_cap = ob.alloc;
+        st->out_len = ob.size;
     }
-    memcpy(st->out + st->out_len, st->sb.data, st->sb.size);
-    st->out_len += st->sb.size;
 }
 
 static void send_cable(node_station_t *st, int csn, bool repeat)

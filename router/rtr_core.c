@@ -183,6 +183,10 @@ static void send_frame(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
         stamped.at = c->sched->now + p->tx.latency;
         f = &stamped;
     }
+    if (c->io.send_frame && p->conn) {
+        c->io.send_frame(c->io.ud, p, f);
+        return;
+    }
     msgpack_sbuffer_clear(&c->sb);
     if (link_frame_encode(f, &c->sb) != 0)
         sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));

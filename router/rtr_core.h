@@ -74,6 +74,10 @@ typedef struct rtr_core_io {
     void (*want_flush)(void *ud);
     /* The peer on p broke the protocol: a service message was sent; close. */
     void (*close_port)(void *ud, rtr_port_t *p, const char *why);
+    /* Optional: encode f (borrowed) straight into the port's output, saving
+     * the copy 'send' makes. Returns as 'send'; panics on a frame that
+     * cannot be encoded. NULL: the core encodes and calls 'send'. */
+    int (*send_frame)(void *ud, rtr_port_t *p, const link_frame_t *f);
 } rtr_core_io_t;
 
 typedef struct rtr_core_opts {

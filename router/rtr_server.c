@@ -165,6 +165,15 @@ void srv_send_svc_raw(conn_t *c, link_svc_code_t code, const char *text)
 
 /* --- the core's io ----------------------------------------------------- */
 
+/* What follows a frame put on c's output. */
+static void io_sent(conn_t *c)
+{
+    if (c->srv->virt)
+        c->srv->party.sent++; /* every frame of the core carries a sim-time */
+    if (c->out_len > c->srv->o.out_high)
+        update_pressure(c);
+}
+
 static int io_send(void *ud, rtr_port_t *p, const char *buf, size_t len)
 {
     conn_t *c = p->conn;
@@ -173,10 +182,33 @@ static int io_send(void *ud, rtr_port_t *p, const char *buf, size_t len)
         return -1;
     if (srv_conn_put(c, buf, len) < 0)
         return -1;
-    if (c->srv->virt)
-        c->srv->party.sent++; /* every frame of the core carries a sim-time */
-    if (c->out_len > c->srv->o.out_high)
-        update_pressure(c);
+    io_sent(c);
+    return 0;
+}
+
+/* The frame encoded at the end of c's output, which grows as an sbuffer
+ * does (realloc): a delivered cable is copied once, not twice. */
+static int io_send_frame(void *ud, rtr_port_t *p, const link_frame_t *f)
+{
+    conn_t         *c = p->conn;
+    msgpack_sbuffer ob;
+    (void)ud;
+    if (!c || c->closing)
+        return -1;
+    if (!c->out) {
+        c->out_cap = 16384;
+        c->out = sim_xmalloc(c->out_cap);
+    }
+    ob.size = c->out_len;
+    ob.data = c->out;
+    ob.alloc = c->out_cap;
+    if (link_frame_encode(f, &ob) != 0)
+        sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
+    c->out = ob.data;
+    c->out_cap = ob.alloc;
+    c->out_len = ob.size;
+    mark_dirty(c);
+    io_sent(c);
     return 0;
 }
 
@@ -822,7 +854,7 @@ int rtr_server_start(rtr_server_t **out, uv_loop_t *loop, const rtr_server_opts_
     rtr_journal_report_t rep;
     rtr_journal_opts_t   jo;
     rtr_core_opts_t      co;
-    rtr_core_io_t        io = {NULL, io_send, io_want_flush, io_close_port};
+    rtr_core_io_t        io = {NULL, io_send, io_want_flush, io_close_port, io_send_frame};
     struct sockaddr_in   addr;
     size_t               restored = 0;
     int                  rc;

@@ -95,7 +95,7 @@ typedef struct fixture {
 static void open_core(fixture_t *x, bool no_link_model)
 {
     rtr_core_opts_t co;
-    rtr_core_io_t   io = {NULL, io_send, io_want_flush, io_close};
+    rtr_core_io_t   io = {NULL, io_send, io_want_flush, io_close, NULL};
     char            err[256];
     size_t          restored = 0;
     assert_int_equal(rtr_journal_open(&x->j, dir, NULL, NULL), 0);

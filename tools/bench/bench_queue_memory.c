@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     rtr_core_t       *core;
     sim_sched_t       sched;
     rtr_core_opts_t   co;
-    rtr_core_io_t     io = {NULL, fake_send, fake_flush, fake_close};
+    rtr_core_io_t     io = {NULL, fake_send, fake_flush, fake_close, NULL};
     rtr_port_t       *a, *b;
     cable_gen_opts_t  go;
     cable_gen_t      *gen;
