@@ -506,6 +506,9 @@ static void test_malformed_bytes(void **state)
     expect_error(RAW("\x82\xa1v\xff\xa1t\xa2hb"), SIM_EVERSION, "v -1");
     expect_error(RAW("\x82\xa1v\x00\xa1t\xa2hb"), SIM_EVERSION, "v 0");
     expect_error(RAW("\x83\xa1v\x01\xa1t\xa2hb\xa1v\x01"), SIM_EPARSE, "v twice");
+    expect_error(RAW("\x83\xa1v\x01\xa1t\xa2hb\xa1t\xa2hb"), SIM_EPARSE, "t twice");
+    expect_error(RAW("\x83\xa1t\xa2hb\xa1v\x01\xa1t\xa2hb"), SIM_EPARSE, "t twice, t first");
+    expect_error(RAW("\x82\xa1v\x01\xa1t\xa2hb\x01"), SIM_EPARSE, "byte after a v-t frame");
     expect_error(RAW("\x82\xa1v\x01\xa1t\x01"), SIM_ETYPE, "t an integer");
     expect_error(RAW("\x82\xa1v\x01\xa1t\xa4ping"), SIM_EPARSE, "unknown type");
     expect_error(RAW("\x82\xa1v\x01\xa1t\xa2HB"), SIM_EPARSE, "type in capitals");
@@ -515,6 +518,10 @@ static void test_malformed_bytes(void **state)
     /* Unknown keys are skipped whatever they hold; ext and floats too. */
     link_frame_t f;
     mp_build_t   b;
+    /* "t" before "v" (not as the encoder writes it): read in two passes,
+     * the same frame. */
+    assert_int_equal(link_frame_decode(RAW("\x82\xa1t\xa2hb\xa1v\x01"), &f, NULL, NULL), 0);
+    assert_int_equal(f.type, LINK_T_HEARTBEAT);
     mb_init(&b);
     msgpack_pack_map(&b.pk, 6);
     mb_kint(&b, "v", 1);

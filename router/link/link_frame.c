@@ -14,9 +14,10 @@
  * before anything is used, strings and the cable bytes become spans into the
  * payload, and only the two lists (HELLO links, CABLE ids) are allocated, in
  * the caller's msgpack_zone, after their count was checked against the bytes
- * that could hold them. The map is walked twice: first for "v" and "t" (so a
- * frame of another version is reported as such, whatever its other keys),
- * then for the keys of that type. Unknown keys are skipped, whatever they
+ * that could hold them. A frame that starts as every encoder writes it
+ * ("v": 1, then "t") is read in one pass. Any other is walked twice: first
+ * for "v" and "t" (so a frame of another version is reported as such,
+ * whatever its other keys), then for the keys of that type. Unknown keys are skipped, whatever they
  * hold, without recursion. Every failure is a code and a static sentence;
  * nothing in here can read outside the payload or abort on input.
  *
@@ -620,14 +621,20 @@ enum {
     K_COUNT
 };
 
-static const char *const link__keys[K_COUNT] = {
-    "v", "t", "ln", "at", "csn",
-    "role", "name", "links", "vmax", "hb", "asap",
-    "c", "ids", "id", "p", "hops", "rpt", "ccy",
-    "n",
-    "code", "text", "from", "to", "ri",
-    "rnd", "sent", "recv",
+/* The keys, with their lengths, in the order of the K_ constants. */
+#define LINK__KEY(s) {s, sizeof(s) - 1}
+static const struct link__keydef {
+    const char *s;
+    uint32_t    n;
+} link__keys[K_COUNT] = {
+    LINK__KEY("v"),    LINK__KEY("t"),    LINK__KEY("ln"),    LINK__KEY("at"),   LINK__KEY("csn"),
+    LINK__KEY("role"), LINK__KEY("name"), LINK__KEY("links"), LINK__KEY("vmax"), LINK__KEY("hb"),
+    LINK__KEY("asap"), LINK__KEY("c"),    LINK__KEY("ids"),   LINK__KEY("id"),   LINK__KEY("p"),
+    LINK__KEY("hops"), LINK__KEY("rpt"),  LINK__KEY("ccy"),   LINK__KEY("n"),    LINK__KEY("code"),
+    LINK__KEY("text"), LINK__KEY("from"), LINK__KEY("to"),    LINK__KEY("ri"),   LINK__KEY("rnd"),
+    LINK__KEY("sent"), LINK__KEY("recv"),
 };
+#undef LINK__KEY
 
 /* Which keys each type reads (beyond v and t); others are skipped. */
 #define KB(k) (1u << (k))
@@ -667,13 +674,16 @@ static const char *const link__missing[K_COUNT] = {
 
 static int link__key(sim_span_t s)
 {
-    /* Keys are a few letters: compared in line, with no strlen per key. */
+    /* Keys are a few letters: length and first letter first, the rest in
+     * line (no strlen, no call). */
     for (int k = 0; k < K_COUNT; k++) {
-        const char *kk = link__keys[k];
-        uint32_t    i = 0;
-        while (i < s.len && kk[i] && kk[i] == s.p[i])
+        const struct link__keydef *d = &link__keys[k];
+        uint32_t                   i = 1;
+        if (d->n != s.len || d->s[0] != s.p[0])
+            continue;
+        while (i < s.len && d->s[i] == s.p[i])
             i++;
-        if (i == s.len && !kk[i])
+        if (i == s.len)
             return k;
     }
     return -1;
@@ -987,6 +997,71 @@ static int link__finish(link__cur_t *c, link_frame_t *f)
     return 0;
 }
 
+/* Reads the n entries at the cursor as the fields of f's type (f->type
+ * set, "v" and "t" already seen), then checks what the type requires.
+ * 'once': "v" and "t" were the map's first entries and nothing else was read
+ * before: a repeat of either is an error here, and so are bytes after the
+ * map. */
+static int link__fields(link__cur_t *c, link_frame_t *f, uint64_t n, bool once,
+                        msgpack_zone *zone)
+{
+    uint32_t   seen = KB(K_V) | KB(K_T), allowed = link__type_keys[f->type];
+    sim_span_t key;
+    int        rc, k;
+
+    for (uint64_t i = 0; i < n; i++) {
+        if ((rc = link__get_str(c, &key, "the keys of a frame must be strings")) != 0)
+            return rc;
+        k = link__key(key);
+        if (once && (k == K_V || k == K_T))
+            return link__fail(c, SIM_EPARSE,
+                              k == K_V ? "key 'v' appears twice" : "key 't' appears twice");
+        if (k == K_V || k == K_T || k < 0 || !(allowed & KB(k))) {
+            rc = link__skip(c);
+        } else {
+            if (seen & KB(k))
+                return link__fail(c, SIM_EPARSE, "a key of the frame appears twice");
+            seen |= KB(k);
+            rc = link__field(c, k, f, zone);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (once && c->p != c->end)
+        return link__fail(c, SIM_EPARSE, "the frame has bytes after its map");
+    for (k = 0; k < K_COUNT; k++)
+        if ((link__type_required[f->type] & KB(k)) && !(seen & KB(k)))
+            return link__fail(c, SIM_EPARSE, link__missing[k]);
+    if (f->type == LINK_T_PROMISE) {
+        int m = !!(seen & KB(K_RND)) + !!(seen & KB(K_SENT)) + !!(seen & KB(K_RECV));
+        if (m != 0 && m != 3)
+            return link__fail(c, SIM_EPARSE, "a promise with 'rnd', 'sent' or 'recv' needs all three");
+        f->promise.has_counts = m == 3;
+    }
+    return link__finish(c, f);
+}
+
+/* The frame as every encoder of this protocol writes it: "v": 1 then "t"
+ * first. Then the fields are read in one pass; false (nothing consumed)
+ * when the frame does not start so. */
+static bool link__fast_start(link__cur_t *c, link_frame_t *f)
+{
+    link__cur_t    at = *c;
+    link__mp_val_t v;
+    link_type_t    t;
+    if (link__left(c) < 5 || c->p[0] != 0xa1 || c->p[1] != 'v' || c->p[2] != LINK_VERSION ||
+        c->p[3] != 0xa1 || c->p[4] != 't')
+        return false;
+    c->p += 5;
+    if (link__next(c, &v) != 0 || v.kind != MPK_STR ||
+        (t = link__type_from(v.s)) == LINK_T_NONE) {
+        *c = at;
+        return false;
+    }
+    link_frame_init(f, t);
+    return true;
+}
+
 int link_frame_decode(const char *payload, size_t len, link_frame_t *f, msgpack_zone *zone,
                       const char **err)
 {
@@ -996,7 +1071,7 @@ int link_frame_decode(const char *payload, size_t len, link_frame_t *f, msgpack_
     link__mp_val_t       map, v;
     sim_span_t           key, tname = SIM_SPAN_NULL;
     uint64_t             version = 0;
-    uint32_t             seen = 0, allowed;
+    uint32_t             seen = 0;
     bool                 have_v = false;
     int                  rc, k;
 
@@ -1010,6 +1085,8 @@ int link_frame_decode(const char *payload, size_t len, link_frame_t *f, msgpack_
         return link__fail(&c, SIM_ETYPE, "a frame must be a msgpack map");
     if (map.u * 2 > link__left(&c))
         return link__fail(&c, SIM_EPARSE, "the frame's map claims more keys than it holds");
+    if (map.u >= 2 && link__fast_start(&c, f))
+        return link__fields(&c, f, map.u - 2, true, zone);
     body = c.p;
 
     /* Pass 1: structure, keys, "v" and "t". */
@@ -1053,36 +1130,10 @@ int link_frame_decode(const char *payload, size_t len, link_frame_t *f, msgpack_
     link_frame_init(f, link__type_from(tname));
     if (f->type == LINK_T_NONE)
         return link__fail(&c, SIM_EPARSE, "unknown frame type 't'");
-    allowed = link__type_keys[f->type];
 
     /* Pass 2: the fields of this type; the structure is known to be sound. */
     c.p = body;
-    seen = KB(K_V) | KB(K_T);
-    for (uint64_t i = 0; i < map.u; i++) {
-        if ((rc = link__get_str(&c, &key, "the keys of a frame must be strings")) != 0)
-            return rc;
-        k = link__key(key);
-        if (k == K_V || k == K_T || k < 0 || !(allowed & KB(k))) {
-            rc = link__skip(&c);
-        } else {
-            if (seen & KB(k))
-                return link__fail(&c, SIM_EPARSE, "a key of the frame appears twice");
-            seen |= KB(k);
-            rc = link__field(&c, k, f, zone);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    for (k = 0; k < K_COUNT; k++)
-        if ((link__type_required[f->type] & KB(k)) && !(seen & KB(k)))
-            return link__fail(&c, SIM_EPARSE, link__missing[k]);
-    if (f->type == LINK_T_PROMISE) {
-        int m = !!(seen & KB(K_RND)) + !!(seen & KB(K_SENT)) + !!(seen & KB(K_RECV));
-        if (m != 0 && m != 3)
-            return link__fail(&c, SIM_EPARSE, "a promise with 'rnd', 'sent' or 'recv' needs all three");
-        f->promise.has_counts = m == 3;
-    }
-    return link__finish(&c, f);
+    return link__fields(&c, f, map.u, false, zone);
 }
 
 /* --- comparison ----------------------------------------------------------- */
