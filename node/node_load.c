@@ -77,6 +77,7 @@ typedef struct node_load {
     rtr_plan_t              plan;
     cable_t                 cable;
     char                   *enc; /* the encoding buffer, reused cable after cable */
+    uint64_t                enc_bytes; /* of every cable originated */
     size_t                  enc_cap;
     sim_arena_t             ids;
     lcable_t               *cables;
@@ -331,6 +332,7 @@ static bool originate(node_load_t *L, lstation_t *s)
         return false;
     }
     L->n_exp += t->n_exp;
+    L->enc_bytes += len;
     s->count++;
     map_add(L, (uint32_t)L->n_cables);
     L->n_cables++;
@@ -632,6 +634,7 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
 
     if (L.started) {
         res->window_s = (double)((L.end_ns ? L.end_ns : uv_hrtime()) - L.start_ns) / 1e9;
+        res->cable_bytes_mean = L.n_cables ? (double)L.enc_bytes / (double)L.n_cables : 0;
         res->drain_s = (double)(uv_now(loop) - (L.t_end ? L.t_end : uv_now(loop))) / 1000.0;
     }
     res->total.lost = res->total.expected - res->total.delivered;

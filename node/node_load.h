@@ -71,6 +71,7 @@ typedef struct node_load_result {
     node_load_counts_t by_prec[CABLE_PREC_COUNT]; /* indexed by cable_prec_t */
     double             window_s;  /* the sending window as measured */
     double             drain_s;   /* how long the drain took */
+    double             cable_bytes_mean; /* a sent cable's msgpack form, on average */
     uint64_t           reconnects, resent, services;
 } node_load_result_t;
 

@@ -359,6 +359,7 @@ int cmd_load(int argc, char **argv)
             json_t *root = json_object(), *bp = json_object();
             json_object_set_new(root, "stations", json_integer(o.n_stations));
             json_object_set_new(root, "window_s", json_real(res.window_s));
+            json_object_set_new(root, "cable_bytes_mean", json_real(res.cable_bytes_mean));
             json_object_set_new(root, "total", counts_json(&res.total));
             for (int p = CABLE_PREC_Y; p >= CABLE_PREC_R; p--)
                 json_object_set_new(bp, cable_prec_word((cable_prec_t)p),
@@ -367,8 +368,9 @@ int cmd_load(int argc, char **argv)
             cli_json_print(root, 0);
             json_decref(root);
         } else {
-            printf("load: %u stations, %.1f s sending, %.1f s drain, %u-byte cables\n",
-                   o.n_stations, res.window_s, res.drain_s, o.size);
+            printf("load: %u stations, %.1f s sending, %.1f s drain, %u-byte cables "
+                   "(%.0f bytes each in msgpack)\n",
+                   o.n_stations, res.window_s, res.drain_s, o.size, res.cable_bytes_mean);
             printf("%-18s %9s %9s %6s %5s %11s %9s %9s %9s %9s\n", "precedence", "sent",
                    "delivered", "lost", "dup", "cables/s", "p50_us", "p99_us", "p999_us",
                    "max_us");
