@@ -340,16 +340,16 @@ static bool originate(node_load_t *L, lstation_t *s)
     L->res->by_prec[lc->prec].sent++;
     L->res->total.expected += lc->n_exp;
     L->res->by_prec[lc->prec].expected += lc->n_exp;
-    if (L->o->queue)
+    if (L->o->queue && L->sending)
         drain(L, s);
     return true;
 }
 
 static void pump(node_load_t *L, lstation_t *s)
 {
-    /* With a queue, a few at a time (the tick tops the queues up): filling
-     * 64 queues of 1000 in one go would hold the loop for a second, and the
-     * FLASH made first would wait for it. */
+    /* With a queue, a few at a time (the tick tops the queues up): the
+     * queues were filled before the window opened, and refilling them in
+     * one go would hold the loop while deliveries wait to be read. */
     uint32_t budget = L->o->queue ? 16 : UINT32_MAX;
     drain(L, s); /* the window has room again: the queue first */
     if (!L->sending || L->o->rate > 0)
@@ -424,6 +424,20 @@ static void on_link(void *ud, node_station_t *st, bool up)
         s->up = true;
         if (++L->ups == L->o->n_stations && !L->started) {
             L->started = true;
+            if (L->o->queue) {
+                /* The backlog is there when the window opens: every queue
+                 * is filled first, so that making it does not hold the loop
+                 * (and the reading of deliveries) once cables flow. Its
+                 * latency counts from the window's start. */
+                int64_t t0;
+                for (uint32_t i = 0; i < L->o->n_stations; i++)
+                    while (originate(L, &L->st[i]))
+                        ;
+                t0 = now_us();
+                for (size_t k = 0; k < L->n_cables; k++)
+                    L->cables[k].sent_us = t0;
+                uv_update_time(L->loop);
+            }
             L->sending = true;
             L->t_start = uv_now(L->loop);
             L->start_ns = uv_hrtime();

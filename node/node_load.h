@@ -43,7 +43,9 @@ typedef struct node_load_opts {
      * order (Y, Z, O, P, R; FIFO within one), as a station's outgoing
      * traffic waits for the circuit: a FLASH passes the ROUTINE backlog at
      * its source. 0 (the default): none; a cable is made only when the
-     * window has room. Latency counts from the cable's making. */
+     * window has room. Every queue is filled before the sending window
+     * opens; latency counts from the window's start for that backlog and
+     * from the making for every cable made later. */
     uint32_t             queue;
     bool                 progress;   /* a line per second on stderr */
     bool                 single;     /* one addressee per cable (its first TO line) */

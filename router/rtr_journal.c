@@ -136,6 +136,7 @@ static void batch_free(rtr_journal_batch_t *b)
     free(b->buf);
     free(b->ext);
     free(b->unlink);
+    free(b->unlink_fd);
     memset(b, 0, sizeof(*b));
 }
 
@@ -256,7 +257,10 @@ int rtr_journal_flush_begin(rtr_journal_t *j, rtr_journal_batch_t **batch)
             if (b->n_unlink == b->cap_unlink) {
                 b->cap_unlink = b->cap_unlink ? b->cap_unlink * 2 : 8;
                 b->unlink = sim_xrealloc(b->unlink, b->cap_unlink * sizeof(*b->unlink));
+                b->unlink_fd =
+                    sim_xrealloc(b->unlink_fd, b->cap_unlink * sizeof(*b->unlink_fd));
             }
+            b->unlink_fd[b->n_unlink] = s->fd; /* nothing reads or writes it any more */
             b->unlink[b->n_unlink++] = s->no;
             s->removing = true;
         }
@@ -300,6 +304,8 @@ int rtr_journal_flush_end(rtr_journal_t *j, rtr_journal_batch_t *b, rtr_jid_t *d
     }
     for (uint32_t i = 0; i < b->n_unlink; i++) {
         rtr__jseg_t *s = seg_find(j, b->unlink[i]);
+        if (b->unlink_fd[i] < 0)
+            s->fd = -1; /* removed, and closed by flush_io */
         if (rc < 0) {
             s->removing = false;
             continue;

@@ -131,6 +131,10 @@ struct rtr_journal_batch {
     rtr__jext_t     *ext;
     uint32_t         n_ext, cap_ext;
     uint32_t        *unlink; /* segments to remove */
+    int             *unlink_fd; /* their open files, closed by flush_io once
+                                   removed (-1 after): closing the last
+                                   reference to a big removed file frees its
+                                   pages, which can take tens of ms */
     uint32_t         n_unlink, cap_unlink;
     rtr_jid_t        last;    /* id of its last record, 0 if none */
     uint64_t         records; /* records in it */

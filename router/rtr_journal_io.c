@@ -359,6 +359,12 @@ int rtr_journal_flush_io(rtr_journal_batch_t *b)
         rc = io->unlink(io->ud, rtr__jpath(b->dir, b->unlink[i], path, sizeof(path)));
         if (rc == -ENOENT)
             rc = 0;
+        if (rc == 0 && b->unlink_fd[i] >= 0) {
+            /* Here rather than in the loop's thread: the last close of a
+             * removed file frees its pages. */
+            io->close(io->ud, b->unlink_fd[i]);
+            b->unlink_fd[i] = -1;
+        }
     }
     if (rc == 0 && b->n_unlink > 0) {
         rc = io->fsync_dir(io->ud, b->dir);
