@@ -105,6 +105,7 @@ typedef struct msim {
     mnames_t  live;  /* the names the process sees */
     mnames_t  dur;   /* the names that survive a crash */
     mnode_t  *fds[MSIM_FDS];
+    long      bad_closes; /* closes of a file not open (a double close) */
     /* Crash: the process dies after crash_at calls (0: never). */
     long ops, crash_at;
     bool dead;
@@ -481,14 +482,25 @@ static int ms_fsync_dir(void *ud, const char *dir)
     return 0;
 }
 
+/* Files open in the simulation. */
+static int msim_open_fds(const msim_t *m)
+{
+    int n = 0;
+    for (int i = 0; i < MSIM_FDS; i++)
+        n += m->fds[i] != NULL;
+    return n;
+}
+
 static int ms_close(void *ud, int fd)
 {
     msim_t  *m = ud;
     mnode_t *n = msim_fd(m, fd);
 
     /* Closing never fails here, dead or not: the fd goes in any case. */
-    if (!n)
+    if (!n) {
+        m->bad_closes++;
         return -EBADF;
+    }
     if (n->lock_fd == fd)
         n->lock_fd = -1;
     m->fds[fd - 3] = NULL;
@@ -1858,6 +1870,10 @@ static void test_release_removes_segments(void **state)
     assert_int_equal(st.live, 0);
     assert_int_equal(st.segments, 1);
     assert_int_equal(st.segments_removed, 2);
+    /* The removed segments' files were closed (by the flush): the lock and
+     * the current segment are all that stay open. */
+    assert_int_equal(msim_open_fds(m), 2);
+    assert_int_equal(m->bad_closes, 0);
     /* Reading a removed record is refused cleanly. */
     {
         size_t len;
