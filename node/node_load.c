@@ -60,6 +60,11 @@ typedef struct lstation {
     ltemplate_t       tpl[LOAD_TEMPLATES];
     uint32_t          serial;      /* next station serial */
     uint64_t          count;       /* cables originated */
+    /* The cable (index into L->cables) made with each serial counter value,
+     * UINT32_MAX for a value not used: an identity is found from its origin
+     * and its serial (see find_cable). */
+    uint32_t         *by_serial;
+    uint32_t          n_by_serial, cap_by_serial;
 } lstation_t;
 
 typedef struct samples {
@@ -85,8 +90,8 @@ typedef struct node_load {
     uint32_t               *exp_station; /* run station index per expected delivery */
     uint8_t                *exp_got;
     size_t                  n_exp, cap_exp;
-    uint64_t               *map; /* hash << 32 | cable index + 1 (map_grow) */
-    size_t                  map_cap;
+    uint32_t               *ri_slot; /* open addressing: station RI -> run index + 1 */
+    uint32_t                ri_cap;
     samples_t               lat[CABLE_PREC_COUNT];
     uv_timer_t              tick;
     uint64_t                t_start, t_end, t_drain_end; /* uv_now ms */
@@ -101,57 +106,88 @@ typedef struct node_load {
     uint32_t                serial0;      /* first station serial */
 } node_load_t;
 
-static uint64_t fnv(const char *s)
+/* FNV-1a of n bytes. */
+static uint32_t fnv(const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    uint32_t h = 2166136261u;
+    while (n--)
+        h = (h ^ (uint8_t)*p++) * 16777619u;
     return h;
 }
 
-/* The map from identity text to cable: open addressing, each slot the
- * cable's index + 1 in its low half and its hash in the high half, so that a
- * probe compares texts only when the hashes agree. */
-static void map_grow(node_load_t *L)
+/* The table from a station's RI to its run index (built once). */
+static void ri_index(node_load_t *L)
 {
-    size_t    ncap = L->map_cap ? L->map_cap * 2 : 1 << 16;
-    uint64_t *m = sim_xcalloc(ncap, sizeof(*m));
-    for (size_t i = 0; i < L->map_cap; i++) {
-        size_t j;
-        if (!L->map[i])
-            continue;
-        for (j = (L->map[i] >> 32) & (ncap - 1); m[j]; j = (j + 1) & (ncap - 1))
-            ;
-        m[j] = L->map[i];
+    L->ri_cap = 16;
+    while (L->ri_cap < 2 * L->o->n_stations)
+        L->ri_cap <<= 1;
+    L->ri_slot = sim_xcalloc(L->ri_cap, sizeof(*L->ri_slot));
+    for (uint32_t i = 0; i < L->o->n_stations; i++) {
+        const char *ri = L->o->net->stations[L->st[i].net_station].ri;
+        uint32_t    j = fnv(ri, strlen(ri)) & (L->ri_cap - 1);
+        while (L->ri_slot[j])
+            j = (j + 1) & (L->ri_cap - 1);
+        L->ri_slot[j] = i + 1;
     }
-    free(L->map);
-    L->map = m;
-    L->map_cap = ncap;
 }
 
-static int64_t map_find(node_load_t *L, const char *id)
+static lstation_t *station_of_ri(node_load_t *L, const char *ri, size_t n)
 {
-    uint32_t h = (uint32_t)fnv(id);
-    size_t   j;
-    if (!L->map_cap)
+    for (uint32_t j = fnv(ri, n) & (L->ri_cap - 1); L->ri_slot[j]; j = (j + 1) & (L->ri_cap - 1)) {
+        lstation_t *s = &L->st[L->ri_slot[j] - 1];
+        const char *sri = L->o->net->stations[s->net_station].ri;
+        if (strncmp(sri, ri, n) == 0 && sri[n] == '\0')
+            return s;
+    }
+    return NULL;
+}
+
+/* Notes that serial counter value k of station s made cable ci. */
+static void note_serial(lstation_t *s, uint32_t k, uint32_t ci)
+{
+    if (k >= s->cap_by_serial) {
+        uint32_t cap = s->cap_by_serial ? s->cap_by_serial : 1024;
+        while (cap <= k)
+            cap *= 2;
+        s->by_serial = sim_xrealloc(s->by_serial, cap * sizeof(*s->by_serial));
+        s->cap_by_serial = cap;
+    }
+    while (s->n_by_serial < k)
+        s->by_serial[s->n_by_serial++] = UINT32_MAX;
+    s->by_serial[k] = ci;
+    s->n_by_serial = k + 1;
+}
+
+/* The cable whose identity text is id, or -1. Every cable of this run has
+ * the identity "ORIGIN#SSSS/SS DTG" (cable_id) with its station's RI and
+ * serial (serial0 + the station's counter) % 10000: the candidates are the
+ * station's cables made with that serial, newest first (a delivery is
+ * usually of a recent cable), each compared whole. No table over all the
+ * cables of the run: looking one up in it missed the cache twice per
+ * cable. */
+static int64_t find_cable(node_load_t *L, const char *id)
+{
+    const char *hash = strchr(id, '#');
+    lstation_t *s;
+    uint32_t    ser = 0, k;
+    if (!hash || !(s = station_of_ri(L, id, (size_t)(hash - id))))
         return -1;
-    for (j = h & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1)) {
-        uint32_t idx = (uint32_t)L->map[j] - 1;
-        if ((uint32_t)(L->map[j] >> 32) == h && strcmp(L->cables[idx].id, id) == 0)
-            return idx;
+    for (int i = 1; i <= 4; i++) {
+        if (hash[i] < '0' || hash[i] > '9')
+            return -1;
+        ser = ser * 10 + (uint32_t)(hash[i] - '0');
     }
-    return -1;
-}
-
-static void map_add(node_load_t *L, uint32_t idx)
-{
-    uint32_t h = (uint32_t)fnv(L->cables[idx].id);
-    size_t   j;
-    if ((L->n_cables + 1) * 2 > L->map_cap)
-        map_grow(L);
-    for (j = h & (L->map_cap - 1); L->map[j]; j = (j + 1) & (L->map_cap - 1))
-        ;
-    L->map[j] = (uint64_t)h << 32 | (idx + 1);
+    k = (ser + 10000u - L->serial0 % 10000u) % 10000u;
+    if (k >= s->n_by_serial)
+        return -1;
+    k += (s->n_by_serial - 1 - k) / 10000u * 10000u; /* the newest with that serial */
+    for (;; k -= 10000u) {
+        uint32_t ci = s->by_serial[k];
+        if (ci != UINT32_MAX && strcmp(L->cables[ci].id, id) == 0)
+            return ci;
+        if (k < 10000u)
+            return -1;
+    }
 }
 
 static void sample(samples_t *s, int64_t v)
@@ -295,7 +331,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     /* A new identity: the next serial, a DTG one minute later per cable of
      * this station (identities never repeat within a run). */
     prec = draw_prec(L);
-    c->station_serial = (int32_t)((L->serial0 + s->serial++) % 10000);
+    c->station_serial = (int32_t)((L->serial0 + s->serial) % 10000);
     c->cable_number = c->station_serial;
     c->dtg = cable_dtg_from_epoch(L->dtg0 + (int64_t)s->count * 60);
     c->dtg_prec = c->dtg_info_prec = c->fl2_prec = prec;
@@ -334,7 +370,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     L->n_exp += t->n_exp;
     L->enc_bytes += len;
     s->count++;
-    map_add(L, (uint32_t)L->n_cables);
+    note_serial(s, s->serial++, (uint32_t)L->n_cables);
     L->n_cables++;
     L->res->total.sent++;
     L->res->by_prec[lc->prec].sent++;
@@ -365,7 +401,7 @@ static void on_received(void *ud, node_station_t *st, const cable_t *c, const ch
 {
     lstation_t  *s = ud;
     node_load_t *L = s->L;
-    int64_t      ci = map_find(L, id);
+    int64_t      ci = find_cable(L, id);
     lcable_t    *lc;
     (void)st;
     (void)c;
@@ -592,6 +628,7 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
         L.st[i].net_station = o->stations[i];
         make_templates(&L, &L.st[i]);
     }
+    ri_index(&L);
     for (uint32_t i = 0; i < o->n_stations; i++) {
         node_station_opts_t so = {0};
         node_station_cbs_t  cb = {.ud = &L.st[i],
@@ -675,13 +712,14 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     for (uint32_t i = 0; i < o->n_stations; i++) {
         free_templates(&L.st[i]);
         lq_free(&L.st[i]);
+        free(L.st[i].by_serial);
     }
     free(L.st);
     free(L.local_of);
     free(L.cables);
     free(L.exp_station);
     free(L.exp_got);
-    free(L.map);
+    free(L.ri_slot);
     free(L.enc);
     sim_arena_destroy(&L.ids);
     cable_destroy(&L.cable);
