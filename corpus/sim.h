@@ -45,6 +45,16 @@ void *sim_xrealloc(void *p, size_t n);
 char *sim_xstrdup(const char *s);
 char *sim_xstrndup(const char *s, size_t n);
 
+/* sim_buf_alloc - n bytes (never NULL) for a buffer that is freed soon and
+ * often, as a queued copy of a cable waits for its acknowledgement: taken
+ * from a per-thread cache of freed buffers of its size class (powers of two
+ * from 256 bytes to 16 KiB; larger ones come from malloc), so that routing
+ * a cable costs no malloc/free. Release only with sim_buf_free (NULL is
+ * ignored), from any thread. The cache keeps at most 4 MiB per class and
+ * thread, and is freed when its thread ends. */
+void *sim_buf_alloc(size_t n);
+void  sim_buf_free(void *p);
+
 /* A byte span: borrowed pointer + length. Not NUL-terminated. An absent
  * field is the empty span {NULL, 0}. */
 typedef struct sim_span {

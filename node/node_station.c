@@ -477,7 +477,7 @@ static void on_ack(node_station_t *st, const link_frame_t *f)
         uint64_t cookie;
         if (link_tx_ack(&st->chan_tx, csn, &cookie) == 0) {
             slot_t *s = &st->slots[(uint32_t)csn % st->window];
-            free(s->bytes);
+            sim_buf_free(s->bytes);
             memset(s, 0, sizeof(*s));
             st->st.acked++;
             if (st->cbs.acked)
@@ -676,9 +676,9 @@ static void handle_closed(uv_handle_t *h)
         void (*done)(void *) = st->done;
         void *ud = st->done_ud;
         for (uint32_t i = 0; st->slots && i < st->window; i++)
-            free(st->slots[i].bytes);
+            sim_buf_free(st->slots[i].bytes);
         for (uint32_t i = 0; i < st->n_again; i++)
-            free(st->again[i].bytes);
+            sim_buf_free(st->again[i].bytes);
         free(st->slots);
         free(st->again);
         link_tx_destroy(&st->chan_tx);
@@ -861,7 +861,7 @@ int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, u
     if (link_tx_send(&st->chan_tx, cookie, &csn) < 0)
         return SIM_EFULL;
     s = &st->slots[(uint32_t)csn % st->window];
-    s->bytes = sim_xmalloc(len ? len : 1);
+    s->bytes = sim_buf_alloc(len ? len : 1);
     memcpy(s->bytes, cable_mp, len);
     s->len = len;
     s->cookie = cookie;

@@ -372,7 +372,7 @@ static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_
     size_t            ids = 0, o, idl = id ? strlen(id) : 0;
     for (uint32_t i = 0; i < n; i++)
         ids += ris[i].len + 1;
-    e->data = sim_xmalloc(raw_len + ids + idl + 1);
+    e->data = sim_buf_alloc(raw_len + ids + idl + 1);
     memcpy(e->data, raw, raw_len);
     o = raw_len;
     for (uint32_t i = 0; i < n; i++) {
@@ -602,7 +602,7 @@ static void tx_done(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t end, sim_time_t a
     rtr_core_t *c = p->core;
     rtr_qent_t *slot = &p->inflight[(uint32_t)e->csn % p->window];
     (void)end;
-    free(slot->data); /* a settled number's leftovers */
+    sim_buf_free(slot->data); /* a settled number's leftovers */
     *slot = *e;
     write_cable(c, p, slot, arrival, e->tries > 1);
     p->sent++;
@@ -670,7 +670,7 @@ static void on_ack(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             if (slot->rec != cookie)
                 sim_panic("%s: slot of csn %d holds another cable", __func__, csn);
             copy_done(c, p, slot, true);
-            free(slot->data);
+            sim_buf_free(slot->data);
             memset(slot, 0, sizeof(*slot));
         }
     }
@@ -1134,14 +1134,14 @@ void rtr_core_free(rtr_core_t *c)
         rtr_txlink_destroy(&p->tx);
         link_tx_destroy(&p->chan_tx);
         for (uint32_t k = 0; k < p->window; k++)
-            free(p->inflight[k].data);
+            sim_buf_free(p->inflight[k].data);
         free(p->inflight);
         free(p->name);
     }
     for (size_t i = 0; i < c->await_n; i++) {
         await_t *aw = &c->await[(c->await_head + i) % c->await_cap];
         for (uint32_t k = 0; k < aw->n; k++)
-            free(aw->copies[k].data);
+            sim_buf_free(aw->copies[k].data);
         free(aw->copies); /* and the hops */
     }
     while (c->delayed) {
@@ -1149,7 +1149,7 @@ void rtr_core_free(rtr_core_t *c)
         c->delayed = d->next;
         sim_sched_cancel(c->sched, &d->ev);
         for (uint32_t k = 0; k < d->n; k++)
-            free(d->copies[k].data);
+            sim_buf_free(d->copies[k].data);
         free(d->copies); /* and the hops */
         free(d);
     }

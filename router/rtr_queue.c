@@ -42,7 +42,7 @@ void rtr_queue_destroy(rtr_queue_t *q)
     for (int l = 0; l < RTR_LEVELS; l++) {
         rtr_ring_t *r = &q->level[l];
         for (uint32_t i = 0; i < r->n; i++)
-            free(r->v[(r->head + i) % r->cap].data);
+            sim_buf_free(r->v[(r->head + i) % r->cap].data);
         free(r->v);
     }
     memset(q, 0, sizeof(*q));
@@ -52,7 +52,7 @@ void rtr_queue_destroy(rtr_queue_t *q)
 static void admit(rtr_queue_t *q, rtr_qent_t *e)
 {
     if (e->data && q->cached_bytes + e->bytes > q->budget) {
-        free(e->data);
+        sim_buf_free(e->data);
         e->data = NULL;
     }
     if (e->data)
@@ -89,7 +89,7 @@ void rtr_queue_push(rtr_queue_t *q, rtr_qent_t *e)
             r->cursor = e->rec;
         r->spilled++;
         q->n++;
-        free(e->data);
+        sim_buf_free(e->data);
         e->data = NULL;
         return;
     }
@@ -250,7 +250,7 @@ void rtr_txlink_destroy(rtr_txlink_t *l)
 {
     sim_sched_cancel(l->sched, &l->tx_end);
     if (l->busy)
-        free(l->cur.data);
+        sim_buf_free(l->cur.data);
     rtr_queue_destroy(&l->q);
     memset(l, 0, sizeof(*l));
 }

@@ -29,7 +29,7 @@
 
 typedef struct rtr_qent {
     uint64_t   rec;   /* journal record id of the cable's ACCEPT */
-    char      *data;  /* owned wire bytes when cached; NULL when spilled */
+    char      *data;  /* owned wire bytes when cached (sim_buf_alloc); NULL when spilled */
     uint32_t   bytes; /* length of data (cached or not) */
     uint32_t   raw;   /* of which the cable's own bytes (the rest: the caller's) */
     uint32_t   ids_len; /* the caller's: bytes after 'raw' used for the copy's FL2 */

@@ -36,7 +36,7 @@ static void on_done(rtr_txlink_t *l, rtr_qent_t *e, sim_time_t end, sim_time_t a
 {
     (void)l;
     log_v[log_n++] = (ev_rec_t){'d', e->rec, end, arrival};
-    free(e->data);
+    sim_buf_free(e->data);
 }
 
 static const rtr_txlink_ops_t ops = {NULL, on_start, on_preempted, on_done};
@@ -47,7 +47,7 @@ static rtr_qent_t ent(uint64_t rec, cable_prec_t p, uint32_t bytes)
     e.rec = rec;
     e.prec = (uint8_t)p;
     e.bytes = bytes;
-    e.data = malloc(bytes);
+    e.data = sim_buf_alloc(bytes);
     memset(e.data, 'x', bytes);
     return e;
 }
@@ -79,7 +79,7 @@ static void test_strict_order_fifo(void **state)
         assert_int_equal(rtr_queue_head(&q)->rec, want[i]); /* what pop gives next */
         assert_true(rtr_queue_pop(&q, &e));
         assert_int_equal(e.rec, want[i]);
-        free(e.data);
+        sim_buf_free(e.data);
     }
     assert_false(rtr_queue_pop(&q, &e));
     assert_null(rtr_queue_head(&q));
@@ -89,7 +89,7 @@ static void test_strict_order_fifo(void **state)
         rtr_queue_push(&q, &e);
         if (i % 2) {
             assert_true(rtr_queue_pop(&q, &e));
-            free(e.data);
+            sim_buf_free(e.data);
         }
     }
     {
@@ -105,7 +105,7 @@ static void test_strict_order_fifo(void **state)
                 assert_true(e.rec >= last_r);
                 last_r = e.rec;
             }
-            free(e.data);
+            sim_buf_free(e.data);
         }
     }
     rtr_queue_destroy(&q);
@@ -130,13 +130,13 @@ static void test_head_requeue_and_budget(void **state)
     rtr_queue_push_head(&q, &e);
     assert_true(rtr_queue_pop(&q, &e));
     assert_int_equal(e.rec, 0);
-    free(e.data);
+    sim_buf_free(e.data);
     for (int i = 1; i < 10; i++) {
         assert_true(rtr_queue_pop(&q, &e));
         assert_int_equal(e.rec, (uint64_t)i);
         if (i >= 3)
             assert_null(e.data); /* spilled: read back from the journal */
-        free(e.data);
+        sim_buf_free(e.data);
     }
     assert_int_equal(q.cached_bytes, 0);
     rtr_queue_destroy(&q);

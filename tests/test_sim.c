@@ -4,6 +4,8 @@
 #include "testutil.h"
 #include "cable.h"
 
+#include <pthread.h>
+
 static void test_arena_grows_and_resets(void **state)
 {
     sim_arena_t a;
@@ -36,6 +38,47 @@ static void test_arena_grow_array(void **state)
     for (int i = 0; i < 1000; i++)
         assert_int_equal(v[i], i);
     sim_arena_destroy(&a);
+}
+
+/* Buffers of the per-thread cache: usable to their size, reused after a
+ * free (the cache gives back what it took), big ones straight from malloc,
+ * and freed from another thread as well. */
+static void *free_elsewhere(void *arg)
+{
+    sim_buf_free(arg);
+    return NULL;
+}
+
+static void test_buf_cache(void **state)
+{
+    char     *a, *b, *big, *many[3000];
+    pthread_t t;
+    (void)state;
+    a = sim_buf_alloc(1200);
+    memset(a, 'a', 1200);
+    sim_buf_free(a);
+    b = sim_buf_alloc(1500); /* the same class (2 KiB): the same buffer */
+    assert_ptr_equal(a, b);
+    memset(b, 'b', 2048);
+    sim_buf_free(b);
+    sim_buf_free(NULL);
+    big = sim_buf_alloc(100000);
+    memset(big, 'c', 100000);
+    sim_buf_free(big);
+    /* More than the cache keeps: the rest go back to malloc (ASan and LSan
+     * check that nothing leaks or is freed twice). */
+    for (int i = 0; i < 3000; i++) {
+        many[i] = sim_buf_alloc(1 + (size_t)i * 5);
+        many[i][i * 5] = 'x';
+    }
+    for (int i = 0; i < 3000; i++)
+        sim_buf_free(many[i]);
+    a = sim_buf_alloc(300);
+    assert_int_equal(pthread_create(&t, NULL, free_elsewhere, a), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    a = sim_buf_alloc(300);
+    assert_int_equal(pthread_create(&t, NULL, free_elsewhere, a), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
 }
 
 static void test_strerror(void **state)
@@ -97,6 +140,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_grows_and_resets),
         cmocka_unit_test(test_arena_grow_array),
+        cmocka_unit_test(test_buf_cache),
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_dtg_epoch_roundtrip),
         cmocka_unit_test(test_dtg_exists),
