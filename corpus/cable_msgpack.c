@@ -643,7 +643,7 @@ static int mp_bad(mp_rd_t *r, int code, const char *msg)
  * elements), checking it against the input's end and the limits: 0, or
  * SIM_EPARSE / SIM_ETOOBIG with *r->err set. Every length is checked before
  * it is used, so no read goes outside the input whatever the bytes. */
-static int mp_read(mp_rd_t *r, mp_val_t *v)
+static int mp_read_any(mp_rd_t *r, mp_val_t *v)
 {
     const unsigned char *p = r->p;
     unsigned char        b;
@@ -734,6 +734,36 @@ static int mp_read(mp_rd_t *r, mp_val_t *v)
     return 0;
 }
 
+/* mp_read_any, with the forms of most values of a cable (a short string,
+ * a small integer, nil) read in line: the reader is called a hundred times
+ * per cable. */
+static inline int mp_read(mp_rd_t *r, mp_val_t *v)
+{
+    if (r->p < r->end) {
+        unsigned b = *r->p;
+        if (b >= 0xa0 && b <= 0xbf) {
+            uint32_t n = b & 0x1fu;
+            if ((size_t)(r->end - r->p) > n) {
+                v->type = MP_V_STR;
+                v->s = (const char *)r->p + 1;
+                v->n = n;
+                r->p += 1 + n;
+                return 0;
+            }
+        } else if (b <= 0x7f) {
+            v->type = MP_V_INT;
+            v->i = b;
+            r->p++;
+            return 0;
+        } else if (b == 0xc0) {
+            v->type = MP_V_NIL;
+            r->p++;
+            return 0;
+        }
+    }
+    return mp_read_any(r, v);
+}
+
 /* Moves past one whole value at nesting 'level' (the cable map is level
  * 1), elements and all, refusing arrays and maps nested deeper than
  * CABLE_MSGPACK_MAX_DEPTH. */
@@ -750,7 +780,7 @@ static int mp_skip(mp_rd_t *r, unsigned level)
             continue;
         }
         rem[top - 1]--;
-        if ((rc = mp_read(r, &v)) < 0)
+        if ((rc = mp_read_any(r, &v)) < 0)
             return rc;
         if (v.type != MP_V_ARRAY && v.type != MP_V_MAP)
             continue;
