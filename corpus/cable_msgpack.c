@@ -320,23 +320,26 @@ static void mp_w_byte(mp_w_t *w, unsigned b)
     *w->p++ = (unsigned char)b;
 }
 
+/* v behind the first of a family of consecutive type bytes for 1-, 2-, 4-
+ * and 8-byte values (uint 0xcc.., str 0xd9.., array 0xdc.., map 0xde..),
+ * starting at 'min' bytes: the shortest that holds v. */
+static void mp_w_sized(mp_w_t *w, uint64_t v, unsigned first, unsigned min)
+{
+    unsigned width = min, code = first;
+    while (width < 8 && v >> (8 * width)) {
+        width *= 2;
+        code++;
+    }
+    mp_w_byte(w, code);
+    mp_be_put(w, v, width);
+}
+
 static void mp_w_uint(mp_w_t *w, uint64_t v)
 {
-    if (v < 128) {
+    if (v < 128)
         mp_w_byte(w, (unsigned)v);
-    } else if (v < 256) {
-        mp_w_byte(w, 0xcc);
-        mp_be_put(w, v, 1);
-    } else if (v < 65536) {
-        mp_w_byte(w, 0xcd);
-        mp_be_put(w, v, 2);
-    } else if (v <= UINT32_MAX) {
-        mp_w_byte(w, 0xce);
-        mp_be_put(w, v, 4);
-    } else {
-        mp_w_byte(w, 0xcf);
-        mp_be_put(w, v, 8);
-    }
+    else
+        mp_w_sized(w, v, 0xcc, 1);
 }
 
 static void mp_w_int(mp_w_t *w, int64_t v)
@@ -363,31 +366,18 @@ static void mp_w_int(mp_w_t *w, int64_t v)
 /* An array (0x90, 0xdc) or map (0x80, 0xde) header of n elements. */
 static void mp_w_count(mp_w_t *w, uint32_t n, unsigned fix, unsigned b16)
 {
-    if (n < 16) {
+    if (n < 16)
         mp_w_byte(w, fix | n);
-    } else if (n < 65536) {
-        mp_w_byte(w, b16);
-        mp_be_put(w, n, 2);
-    } else {
-        mp_w_byte(w, b16 + 1);
-        mp_be_put(w, n, 4);
-    }
+    else
+        mp_w_sized(w, n, b16, 2);
 }
 
 static void mp_w_str(mp_w_t *w, const char *s, uint32_t n)
 {
-    if (n < 32) {
+    if (n < 32)
         mp_w_byte(w, 0xa0 | n);
-    } else if (n < 256) {
-        mp_w_byte(w, 0xd9);
-        mp_be_put(w, n, 1);
-    } else if (n < 65536) {
-        mp_w_byte(w, 0xda);
-        mp_be_put(w, n, 2);
-    } else {
-        mp_w_byte(w, 0xdb);
-        mp_be_put(w, n, 4);
-    }
+    else
+        mp_w_sized(w, n, 0xd9, 1);
     if (n)
         memcpy(w->p, s, n);
     w->p += n;
