@@ -992,6 +992,20 @@ static int mp_get_DTG(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable
     return 0;
 }
 
+/* The next key of a map (a string, else 'ekey') and its index in table t
+ * (-1: not a key of t). */
+static int mp_key(mp_ctx_t *x, const mp_field_t *t, unsigned nt, unsigned *hint,
+                  const char *ekey, mp_val_t *k, int *idx)
+{
+    int rc = mp_read(&x->rd, k);
+    if (rc < 0)
+        return rc;
+    if (k->type != MP_V_STR)
+        return mp_fail(x, SIM_ETYPE, ekey);
+    *idx = mp_lookup(t, nt, k->s, k->n, hint);
+    return 0;
+}
+
 static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
 {
     mp_val_t m;
@@ -1010,11 +1024,9 @@ static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        if ((rc = mp_read(&x->rd, &k)) < 0)
+        if ((rc = mp_key(x, mp_addr_fields, MP_A_COUNT, &hint, "addressee map keys must be strings",
+                         &k, &idx)) < 0)
             return rc;
-        if (k.type != MP_V_STR)
-            return mp_fail(x, SIM_ETYPE, "addressee map keys must be strings");
-        idx = mp_lookup(mp_addr_fields, MP_A_COUNT, k.s, k.n, &hint);
         if (idx < 0) {
             if ((rc = mp_skip(&x->rd, 4)) < 0) /* a key from a newer schema */
                 return rc;
@@ -1123,7 +1135,8 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
 
     /* The encoder writes "v" first, at version 1 (fixint 1): then nothing
      * needs to be looked for. Anywhere else, the version is found first. */
-    if (m.n && x->rd.end - x->rd.p >= 3 && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' && x->rd.p[2] == CABLE_MSGPACK_VERSION)
+    if (m.n && x->rd.end - x->rd.p >= 3 && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' &&
+        x->rd.p[2] == CABLE_MSGPACK_VERSION)
         v_first = true;
     else if ((rc = mp_version(x, m.n)) < 0)
         return rc;
@@ -1131,11 +1144,9 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        if ((rc = mp_read(&x->rd, &k)) < 0)
+        if ((rc = mp_key(x, mp_fields, MP_F_COUNT, &hint, "cable map keys must be strings", &k,
+                         &idx)) < 0)
             return rc;
-        if (k.type != MP_V_STR)
-            return mp_fail(x, SIM_ETYPE, "cable map keys must be strings");
-        idx = mp_lookup(mp_fields, MP_F_COUNT, k.s, k.n, &hint);
         if (idx < 0) {
             /* "v", or a key from a newer schema. A second "v" after a first
              * one read above is found here. */

@@ -1035,7 +1035,8 @@ static int link__fields(link__cur_t *c, link_frame_t *f, uint64_t n, bool once,
     if (f->type == LINK_T_PROMISE) {
         int m = !!(seen & KB(K_RND)) + !!(seen & KB(K_SENT)) + !!(seen & KB(K_RECV));
         if (m != 0 && m != 3)
-            return link__fail(c, SIM_EPARSE, "a promise with 'rnd', 'sent' or 'recv' needs all three");
+            return link__fail(c, SIM_EPARSE,
+                              "a promise with 'rnd', 'sent' or 'recv' needs all three");
         f->promise.has_counts = m == 3;
     }
     return link__finish(c, f);
