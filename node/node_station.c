@@ -199,20 +199,9 @@ static void put_frame(node_station_t *st, const link_frame_t *f)
         (*st->vt_sent)++;
     if (st->sched && st->out_len == 0 && st->cbs.output)
         st->cbs.output(st->cbs.ud, st);
-    {
-        /* Encoded straight onto the end of the output (no copy of the
-         * cable in between); the buffer grows as an sbuffer does. */
-        msgpack_sbuffer ob = {.size = st->out_len, .data = st->out, .alloc = st->out_cap};
-        if (!ob.data) {
-            ob.alloc = 16384;
-            ob.data = sim_xmalloc(ob.alloc);
-        }
-        if (link_frame_encode(f, &ob) != 0)
-            sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
-        st->out = ob.data;
-        st->out_cap = ob.alloc;
-        st->out_len = ob.size;
-    }
+    /* Straight onto the end of the output (no copy of the cable between). */
+    if (link_frame_append(f, &st->out, &st->out_len, &st->out_cap) != 0)
+        sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
 }
 
 static void send_cable(node_station_t *st, int csn, bool repeat)

@@ -186,27 +186,16 @@ static int io_send(void *ud, rtr_port_t *p, const char *buf, size_t len)
     return 0;
 }
 
-/* The frame encoded at the end of c's output, which grows as an sbuffer
- * does (realloc): a delivered cable is copied once, not twice. */
+/* The frame encoded at the end of c's output: a delivered cable is copied
+ * once, not twice. */
 static int io_send_frame(void *ud, rtr_port_t *p, const link_frame_t *f)
 {
-    conn_t         *c = p->conn;
-    msgpack_sbuffer ob;
+    conn_t *c = p->conn;
     (void)ud;
     if (!c || c->closing)
         return -1;
-    if (!c->out) {
-        c->out_cap = 16384;
-        c->out = sim_xmalloc(c->out_cap);
-    }
-    ob.size = c->out_len;
-    ob.data = c->out;
-    ob.alloc = c->out_cap;
-    if (link_frame_encode(f, &ob) != 0)
+    if (link_frame_append(f, &c->out, &c->out_len, &c->out_cap) != 0)
         sim_panic("%s: cannot encode a %s frame", __func__, link_type_name(f->type));
-    c->out = ob.data;
-    c->out_cap = ob.alloc;
-    c->out_len = ob.size;
     mark_dirty(c);
     io_sent(c);
     return 0;

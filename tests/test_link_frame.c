@@ -284,6 +284,23 @@ static void test_encode_appends(void **state)
     }
     assert_int_equal(off, sb.size);
     assert_memory_equal(sb.data, "xyz", 3);
+    /* The same frames onto a plain buffer, from none at all: the same bytes. */
+    {
+        char  *buf = NULL;
+        size_t len = 0, cap = 0;
+        for (int i = 0; i < n_samples(); i++) {
+            sample_frame(i, &f);
+            assert_int_equal(link_frame_append(&f, &buf, &len, &cap), 0);
+            assert_true(len <= cap);
+        }
+        assert_int_equal(len, sb.size - 3);
+        assert_memory_equal(buf, sb.data + 3, len);
+        /* A frame that cannot be encoded leaves the buffer as it was. */
+        link_frame_init(&f, LINK_T_ACK); /* no csn */
+        assert_int_equal(link_frame_append(&f, &buf, &len, &cap), SIM_EUSAGE);
+        assert_int_equal(len, sb.size - 3);
+        free(buf);
+    }
     msgpack_sbuffer_destroy(&sb);
 }
 

@@ -54,16 +54,24 @@ static void write_text(const char *name, const char *text)
     fclose(f);
 }
 
-/* The delivery logs of DIR as sorted-key JSON lines without the wall-clock
- * fields: what must be identical between two --asap runs. */
-static char *normalized_log(const char *dir)
+/* The delivery logs of DIR as JSON lines (`cablesim log`), owned. */
+static char *log_jsonl(const char *dir)
 {
-    char    path[512], *text, *line, *save = NULL, *out;
-    size_t  cap = 1 << 20, n = 0;
+    char  path[512];
+    char *text;
     snprintf(path, sizeof(path), "%s/log.jsonl", tmpdir);
     assert_int_equal(sh("'%s' log --format jsonl '%s' > '%s'", tu_bin(), dir, path), 0);
     text = tu_read_file(path, NULL);
     assert_non_null(text);
+    return text;
+}
+
+/* The delivery logs of DIR as sorted-key JSON lines without the wall-clock
+ * fields: what must be identical between two --asap runs. */
+static char *normalized_log(const char *dir)
+{
+    char   *text = log_jsonl(dir), *line, *save = NULL, *out;
+    size_t  cap = 1 << 20, n = 0;
     out = malloc(cap);
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         json_error_t e;
@@ -366,11 +374,10 @@ static void test_closed_station_released(void **state)
                     json_object_get(json_object_get(j, "by_precedence"), "IMMEDIATE"),
                     "max_s")) >= 6000);
     json_decref(j);
-    sh("'%s' log --format jsonl '%s/log' > '%s/closed.jsonl'", tu_bin(), tmpdir, tmpdir);
     {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/closed.jsonl", tmpdir);
-        log = tu_read_file(path, NULL);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/log", tmpdir);
+        log = log_jsonl(dir);
     }
     assert_non_null(strstr(log, "\"held\""));
     assert_non_null(strstr(log, "\"released\""));
@@ -400,11 +407,10 @@ static void test_corrected_and_resent_copies(void **state)
     assert_int_equal(json_integer_value(json_object_get(acc, "duplicates")), 0);
     assert_int_equal(json_integer_value(json_object_get(acc, "lost")), 0);
     json_decref(j);
-    sh("'%s' log --format jsonl '%s/log' > '%s/ccy.jsonl'", tu_bin(), tmpdir, tmpdir);
     {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/ccy.jsonl", tmpdir);
-        log = tu_read_file(path, NULL);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/log", tmpdir);
+        log = log_jsonl(dir);
     }
     assert_non_null(strstr(log, "\"detail\":\"CCY\""));
     assert_non_null(strstr(log, "corrected copy"));

@@ -435,29 +435,45 @@ static void assert_all_in(const tst_t *t, const tcab_t *v, uint32_t n)
 
 /* --- 1. a load through a router process ------------------------------- */
 
-static void test_load_through_router(void **state)
+/* A router process of a six-station network, and load options for all six. */
+static void six_station_router(fx_t *f, node_load_opts_t *o, uint32_t st[6])
 {
-    fx_t              *f = *state;
     char              *yaml = node_load_network_yaml("itest", 47999, 6);
     const char *const  extra[] = {"--no-link-model", NULL};
-    uint32_t           st[6] = {0, 1, 2, 3, 4, 5};
-    node_load_opts_t   o;
-    node_load_result_t res;
-    char               err[256];
+    for (uint32_t i = 0; i < 6; i++)
+        st[i] = i;
     fx_net(f, yaml);
     free(yaml);
     fx_router(f, "itest", extra);
-    load_opts(&o, f, st, 6);
+    load_opts(o, f, st, 6);
+}
+
+/* Runs the load: every cable delivered exactly once, the router alive
+ * throughout, then stopped with a journal that verifies. */
+static void run_exact_load(fx_t *f, const node_load_opts_t *o, const char *what,
+                           node_load_result_t *res)
+{
+    char err[256];
+    assert_int_equal(node_load_run(&f->loop, o, res, err, sizeof(err)), 0);
+    report(what, res);
+    assert_router_alive(&f->rtr, "during the load");
+    assert_exact(res);
+    assert_true(tu_rtr_stop(&f->rtr, WAIT_MS));
+    assert_int_equal(journal_verify(f->journal), 0);
+}
+
+static void test_load_through_router(void **state)
+{
+    fx_t              *f = *state;
+    uint32_t           st[6];
+    node_load_opts_t   o;
+    node_load_result_t res;
+    six_station_router(f, &o, st);
     o.rate = 600;
     o.duration_s = 1;
     o.size = 1024;
     o.window = 100;
-    assert_int_equal(node_load_run(&f->loop, &o, &res, err, sizeof(err)), 0);
-    report("load through a router process", &res);
-    assert_router_alive(&f->rtr, "during the load");
-    assert_exact(&res);
-    assert_true(tu_rtr_stop(&f->rtr, WAIT_MS));
-    assert_int_equal(journal_verify(f->journal), 0);
+    run_exact_load(f, &o, "load through a router process", &res);
 }
 
 /* The same with stations that queue what their window cannot take yet (a
@@ -466,16 +482,10 @@ static void test_load_through_router(void **state)
 static void test_load_with_station_queues(void **state)
 {
     fx_t              *f = *state;
-    char              *yaml = node_load_network_yaml("itest", 47999, 6);
-    const char *const  extra[] = {"--no-link-model", NULL};
-    uint32_t           st[6] = {0, 1, 2, 3, 4, 5};
+    uint32_t           st[6];
     node_load_opts_t   o;
     node_load_result_t res;
-    char               err[256];
-    fx_net(f, yaml);
-    free(yaml);
-    fx_router(f, "itest", extra);
-    load_opts(&o, f, st, 6);
+    six_station_router(f, &o, st);
     o.rate = 0;
     o.duration_s = 0.5;
     o.size = 1024;
@@ -484,13 +494,8 @@ static void test_load_with_station_queues(void **state)
     o.single = true;
     o.mix[CABLE_PREC_Z] = 1;
     o.mix[CABLE_PREC_R] = 9;
-    assert_int_equal(node_load_run(&f->loop, &o, &res, err, sizeof(err)), 0);
-    report("load with station queues", &res);
-    assert_router_alive(&f->rtr, "during the load");
-    assert_exact(&res);
+    run_exact_load(f, &o, "load with station queues", &res);
     assert_true(res.by_prec[CABLE_PREC_Z].sent > 0 && res.by_prec[CABLE_PREC_R].sent > 0);
-    assert_true(tu_rtr_stop(&f->rtr, WAIT_MS));
-    assert_int_equal(journal_verify(f->journal), 0);
 }
 
 /* --- 2. kill -9 (and SIGTERM) in the middle of a load, then restart ---- */

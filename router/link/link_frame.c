@@ -358,6 +358,22 @@ int link_frame_encode(const link_frame_t *f, msgpack_sbuffer *out)
     return 0;
 }
 
+int link_frame_append(const link_frame_t *f, char **buf, size_t *len, size_t *cap)
+{
+    /* An sbuffer is (size, data, alloc) over realloc'ed memory: the output
+     * buffer seen as one. */
+    msgpack_sbuffer sb;
+    int             rc;
+    sb.size = *len;
+    sb.data = *buf;
+    sb.alloc = *buf ? *cap : 0;
+    rc = link_frame_encode(f, &sb);
+    *buf = sb.data;
+    *cap = sb.alloc;
+    *len = sb.size;
+    return rc;
+}
+
 /* --- delimiting ----------------------------------------------------------- */
 
 int link_frame_peek(const char *buf, size_t len, size_t max_frame, size_t *frame_len)

@@ -178,6 +178,12 @@ void link_frame_init(link_frame_t *f, link_type_t type);
  * 'out' is left exactly as it was. */
 int link_frame_encode(const link_frame_t *f, msgpack_sbuffer *out);
 
+/* link_frame_append - the same onto the end of a plain output buffer
+ * (*buf, malloc'ed or NULL, holding *len of *cap bytes), grown with realloc
+ * as needed: what a connection writes, with no copy in between. Same
+ * returns; on failure the buffer's contents are left as they were. */
+int link_frame_append(const link_frame_t *f, char **buf, size_t *len, size_t *cap);
+
 /* link_frame_peek - is there one whole frame at buf[0..len) (borrowed)?
  * Returns 0 with *frame_len the frame's bytes, prefix included; LINK_AGAIN
  * when more bytes are needed; SIM_ETOOBIG when the prefix announces a frame
