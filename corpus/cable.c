@@ -358,15 +358,27 @@ bool cable_fields_equal(const cable_t *a, const cable_t *b, const char **why)
 
 /* --- copying ------------------------------------------------------------ */
 
-static void copy_spans(sim_arena_t *ar, cable_span_list_t *d, const cable_span_list_t *s)
+/* The copy of span s of cable src into dst: a span that lies within src's
+ * text points to the same place of dst's text (copied already), so that a
+ * copy keeps what its msgpack form writes as [offset, length] of the text;
+ * anything else is copied into the arena. */
+static sim_span_t copy_span(cable_t *dst, const cable_t *src, sim_span_t s)
+{
+    if (sim_span_within(src->text, s))
+        return sim_span(dst->text.p + (s.p - src->text.p), s.len);
+    return sim_arena_span(&dst->arena, s);
+}
+
+static void copy_spans(cable_t *dst, const cable_t *src, cable_span_list_t *d,
+                       const cable_span_list_t *s)
 {
     d->n = d->cap = 0;
     d->v = NULL;
     if (!s->n)
         return;
-    d->v = sim_arena_alloc(ar, s->n * sizeof(*d->v));
+    d->v = sim_arena_alloc(&dst->arena, s->n * sizeof(*d->v));
     for (uint32_t i = 0; i < s->n; i++)
-        d->v[i] = sim_arena_span(ar, s->v[i]);
+        d->v[i] = copy_span(dst, src, s->v[i]);
     d->n = d->cap = s->n;
 }
 
@@ -393,7 +405,8 @@ void cable_copy(cable_t *dst, const cable_t *src)
     sim_arena_reset(&ar);
     *dst = *src;
     dst->arena = ar;
-#define S(f) dst->f = sim_arena_span(&dst->arena, src->f)
+    dst->text = sim_arena_span(&dst->arena, src->text); /* first: copy_span points into it */
+#define S(f) dst->f = copy_span(dst, src, src->f)
     S(transmission_id);
     S(channel);
     S(fl2_prosign);
@@ -407,14 +420,13 @@ void cable_copy(cable_t *dst, const cable_t *src)
     S(eo);
     S(subject);
     S(ref);
-    S(text);
     S(signature);
 #undef S
-    copy_spans(&dst->arena, &dst->routing_indicators, &src->routing_indicators);
-    copy_spans(&dst->arena, &dst->signals, &src->signals);
-    copy_spans(&dst->arena, &dst->controls, &src->controls);
-    copy_spans(&dst->arena, &dst->captions, &src->captions);
-    copy_spans(&dst->arena, &dst->tags, &src->tags);
+    copy_spans(dst, src, &dst->routing_indicators, &src->routing_indicators);
+    copy_spans(dst, src, &dst->signals, &src->signals);
+    copy_spans(dst, src, &dst->controls, &src->controls);
+    copy_spans(dst, src, &dst->captions, &src->captions);
+    copy_spans(dst, src, &dst->tags, &src->tags);
     copy_addrs(&dst->arena, &dst->to, &src->to);
     copy_addrs(&dst->arena, &dst->info, &src->info);
     copy_addrs(&dst->arena, &dst->xmt, &src->xmt);

@@ -1036,6 +1036,10 @@ static void new_message(cable_gen_t *g, const cable_gen_req_t *req)
     m->story.topic = cable_gen__below(&g->rng, cable_gen__topic_count());
 
     choose_addressees(g, m);
+    if (g->opts.single) { /* drawn as usual (the same stream), then cut */
+        m->n_to = SIM_MIN(m->n_to, 1u);
+        m->n_info = 0;
+    }
     choose_words(g, m);
 
     cable_gen__subject(&g->rng, &m->story, &m->subject);
@@ -1360,38 +1364,62 @@ static size_t emitted_len(const cable_t *c)
 }
 
 /* Fills the text fields of c from t (copied into the arena). */
+/* s (n bytes) where it next stands in c's text from *from on, as the
+ * parser would find it, else a copy in the arena. A field that lies within
+ * the text takes no room of its own in the cable's msgpack form. */
+static sim_span_t tspan(cable_t *c, const char **from, const char *s, size_t n)
+{
+    const char *te = c->text.p + c->text.len;
+    for (const char *q = *from; n && (size_t)(te - q) >= n; q++) {
+        q = memchr(q, s[0], (size_t)(te - q) - n + 1);
+        if (!q)
+            break;
+        if (memcmp(q, s, n) == 0) {
+            *from = q + n;
+            return sim_span(q, n);
+        }
+    }
+    return aspan(c, s, n);
+}
+
+static sim_span_t tstr(cable_t *c, const char **from, const char *s)
+{
+    return tspan(c, from, s, strlen(s));
+}
+
 static void set_text(cable_gen_t *g, cable_t *c, const cable_gen__buf_t *t, uint32_t section)
 {
     gen_msg_t  *m = &g->m;
     const char *p = sim_arena_strndup(&c->arena, t->p, t->len), *e = p + t->len;
-    const char *nl = memchr(p, '\n', t->len), *ls;
+    const char *nl = memchr(p, '\n', t->len), *ls, *at = p;
     c->text = sim_span(p, t->len);
     c->body_bytes = (uint32_t)t->len;
     c->classification_line = sim_span(p, (size_t)((nl ? nl : e) - p));
-    c->post = astr(c, g->st[m->origin].post);
+    c->post = tstr(c, &at, g->st[m->origin].post);
+    at = nl ? nl : e; /* the rest in the order the heading writes them */
     if (m->sensitive)
-        push_span(c, &c->captions, astr(c, "SENSITIVE"));
+        push_span(c, &c->captions, tstr(c, &at, "SENSITIVE"));
     if (m->noforn)
-        push_span(c, &c->captions, astr(c, "NOFORN"));
+        push_span(c, &c->captions, tstr(c, &at, "NOFORN"));
     if (m->exdis)
-        push_span(c, &c->captions, astr(c, "EXDIS"));
+        push_span(c, &c->captions, tstr(c, &at, "EXDIS"));
     if (m->sipdis)
-        push_span(c, &c->captions, astr(c, "SIPDIS"));
-    c->eo = aspan(c, m->eo.p, m->eo.len);
+        push_span(c, &c->captions, tstr(c, &at, "SIPDIS"));
+    c->eo = tspan(c, &at, m->eo.p, m->eo.len);
     {
         const char *q = m->tags.p, *te = m->tags.p + m->tags.len;
         while (q < te) {
             const char *s = q;
             while (q < te && *q != ' ')
                 q++;
-            push_span(c, &c->tags, aspan(c, s, (size_t)(q - s)));
+            push_span(c, &c->tags, tspan(c, &at, s, (size_t)(q - s)));
             while (q < te && *q == ' ')
                 q++;
         }
     }
-    c->subject = aspan(c, m->subject.p, m->subject.len);
+    c->subject = tspan(c, &at, m->subject.p, m->subject.len);
     if (section == 1 && m->ref.len)
-        c->ref = aspan(c, m->ref.p, m->ref.len);
+        c->ref = tspan(c, &at, m->ref.p, m->ref.len);
     ls = e;
     while (ls > p && ls[-1] != '\n')
         ls--;

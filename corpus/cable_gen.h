@@ -49,6 +49,9 @@ typedef struct cable_gen_opts {
      * room), else as short as it can be. In practice 600 bytes and up are
      * met exactly. */
     uint32_t size;
+    /* One TO addressee and no INFO (a message of one delivery, for load
+     * tests); with 'size' the text is still exactly that long. */
+    bool single;
     /* Stations that may originate and receive (indices into the network);
      * NULL means all stations. Borrowed for cable_gen_new only. */
     const uint32_t *stations;

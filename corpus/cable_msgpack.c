@@ -23,9 +23,14 @@
 #include <limits.h>
 #include <stdlib.h>
 
-/* X(key, kind, member): the top-level keys, in the order the encoder writes
- * them after "v". Kinds are the suffixes of the mp_get_* / mp_put_* / mp_chk_*
- * functions. Adding a field means adding a line here and to the schema. */
+/* X(key, kind, member): the top-level fields. A field's number, its key in
+ * the maps this build writes, is its place in this list (from 1); its name,
+ * the key of schema version 1, is what error messages call it. The encoder
+ * writes "v", then "text" (the fields of kind TSPAN and TSPANS may refer to
+ * it), then the others in this order, leaving out every field at its
+ * cable_reset value. Kinds are the suffixes of the mp_get_* / mp_put_* /
+ * mp_chk_* / mp_dflt_* functions. Adding a field means adding a line at the
+ * end of the list and to the schema. */
 #define CABLE_MP_FIELDS(X)                                                                         \
     X("tid", SPAN, transmission_id)                                                                \
     X("chan", SPAN, channel)                                                                       \
@@ -55,22 +60,22 @@
     X("info", ADDRS, info)                                                                         \
     X("xmt", ADDRS, xmt)                                                                           \
     X("cls", CLASS, classification)                                                                \
-    X("clsl", SPAN, classification_line)                                                           \
-    X("post", SPAN, post)                                                                          \
+    X("clsl", TSPAN, classification_line)                                                           \
+    X("post", TSPAN, post)                                                                          \
     X("cno", OPTI32, cable_number)                                                                 \
-    X("cap", SPANS, captions)                                                                      \
-    X("eo", SPAN, eo)                                                                              \
-    X("tags", SPANS, tags)                                                                         \
-    X("subj", SPAN, subject)                                                                       \
-    X("ref", SPAN, ref)                                                                            \
+    X("cap", TSPANS, captions)                                                                      \
+    X("eo", TSPAN, eo)                                                                              \
+    X("tags", TSPANS, tags)                                                                         \
+    X("subj", TSPAN, subject)                                                                       \
+    X("ref", TSPAN, ref)                                                                            \
     X("text", SPAN, text)                                                                          \
-    X("sgn", SPAN, signature)                                                                      \
+    X("sgn", TSPAN, signature)                                                                      \
     X("bb", U32, body_bytes)                                                                       \
     X("bt", BOOL, has_bt)                                                                          \
     X("trl", BOOL, has_trailer)                                                                    \
     X("tssn", OPTI32, trailer_ssn)
 
-/* The keys of one addressee map, in the encoder's order. */
+/* The fields of one addressee map, numbered and written the same way. */
 #define CABLE_MP_ADDR_FIELDS(X)                                                                    \
     X("ri", SPAN, ri)                                                                              \
     X("pla", SPAN, pla)                                                                            \
@@ -85,6 +90,10 @@
 /* What a value of each kind must be, and what its range is, in words. */
 #define MP_TYPE_SPAN "must be a string or nil"
 #define MP_RANGE_SPAN "is longer than the size limit"
+#define MP_TYPE_TSPAN "must be a string, nil or an [offset, length] of the text"
+#define MP_RANGE_TSPAN "is longer than the size limit or outside the text"
+#define MP_TYPE_TSPANS "must be an array of strings or [offset, length] of the text"
+#define MP_RANGE_TSPANS "has too many items, too long a string or one outside the text"
 #define MP_TYPE_SPANS "must be an array of strings"
 #define MP_RANGE_SPANS "has too many items or too long a string"
 #define MP_TYPE_ADDRS "must be an array of addressee maps"
@@ -164,9 +173,10 @@ static const mp_field_t mp_addr_fields[MP_A_COUNT] = {
 /* An upper bound of the encoding's size and its exact count of values,
  * gathered while checking that the cable fits the schema. */
 typedef struct mp_budget {
-    uint64_t bytes;
-    uint64_t values;
-    int      rc; /* first failure, 0 while fine */
+    uint64_t          bytes;
+    uint64_t          values;
+    int               rc;   /* first failure, 0 while fine */
+    const sim_span_t *text; /* the cable's text, which TSPAN values may refer to */
 } mp_budget_t;
 
 static void mp_refuse(mp_budget_t *b, int rc)
@@ -189,7 +199,27 @@ static void mp_chk_SPAN(const sim_span_t *s, mp_budget_t *b)
     b->bytes += s->len;
 }
 
-static void mp_chk_SPANS(const cable_span_list_t *l, mp_budget_t *b)
+/* Whether s (present) lies within the text t (present): it is then
+ * written as [offset, length] of the text. */
+static bool mp_in_text(const sim_span_t *t, const sim_span_t *s)
+{
+    return t && sim_span_within(*t, *s);
+}
+
+/* An [offset, length] reference: an array header and two uint32 at most. */
+#define MP_BYTES_REF 11u
+
+static void mp_chk_TSPAN(const sim_span_t *s, mp_budget_t *b)
+{
+    if (!mp_in_text(b->text, s)) {
+        mp_chk_SPAN(s, b);
+        return;
+    }
+    b->bytes += MP_BYTES_REF;
+    b->values += 2;
+}
+
+static void mp_chk_list(const cable_span_list_t *l, mp_budget_t *b, bool refs)
 {
     if (l->n > CABLE_MSGPACK_MAX_ITEMS || (l->n && !l->v)) {
         mp_refuse(b, l->n > CABLE_MSGPACK_MAX_ITEMS ? SIM_ETOOBIG : SIM_EUSAGE);
@@ -198,8 +228,21 @@ static void mp_chk_SPANS(const cable_span_list_t *l, mp_budget_t *b)
     b->values += l->n;
     for (uint32_t i = 0; i < l->n; i++) {
         b->bytes += 5;
-        mp_chk_SPAN(&l->v[i], b);
+        if (refs)
+            mp_chk_TSPAN(&l->v[i], b);
+        else
+            mp_chk_SPAN(&l->v[i], b);
     }
+}
+
+static void mp_chk_TSPANS(const cable_span_list_t *l, mp_budget_t *b)
+{
+    mp_chk_list(l, b, true);
+}
+
+static void mp_chk_SPANS(const cable_span_list_t *l, mp_budget_t *b)
+{
+    mp_chk_list(l, b, false);
 }
 
 static void mp_chk_PREC(const cable_prec_t *p, mp_budget_t *b)
@@ -303,7 +346,8 @@ static int mp_check_budget(const cable_t *c, mp_budget_t *b)
  * room. Every value takes the shortest form, as msgpack-c's packer writes
  * it: the encoding of a cable is canonical. */
 typedef struct mp_w {
-    unsigned char *p;
+    unsigned char    *p;
+    const sim_span_t *text; /* the cable's text, for TSPAN values */
 } mp_w_t;
 
 static void mp_be_put(mp_w_t *w, uint64_t v, unsigned n)
@@ -383,9 +427,10 @@ static void mp_w_str(mp_w_t *w, const char *s, uint32_t n)
     w->p += n;
 }
 
-static void mp_put_key(mp_w_t *w, const mp_field_t *f)
+/* The key of the field at index i of its table: its number. */
+static void mp_put_key(mp_w_t *w, unsigned i)
 {
-    mp_w_str(w, f->key, f->keylen);
+    mp_w_uint(w, i + 1u);
 }
 
 static void mp_put_SPAN(mp_w_t *w, const sim_span_t *s)
@@ -394,6 +439,24 @@ static void mp_put_SPAN(mp_w_t *w, const sim_span_t *s)
         mp_w_byte(w, 0xc0);
     else
         mp_w_str(w, s->p, s->len);
+}
+
+static void mp_put_TSPAN(mp_w_t *w, const sim_span_t *s)
+{
+    if (!mp_in_text(w->text, s)) {
+        mp_put_SPAN(w, s);
+        return;
+    }
+    mp_w_byte(w, 0x92);
+    mp_w_uint(w, (uint64_t)(s->p - w->text->p));
+    mp_w_uint(w, s->len);
+}
+
+static void mp_put_TSPANS(mp_w_t *w, const cable_span_list_t *l)
+{
+    mp_w_count(w, l->n, 0x90, 0xdc);
+    for (uint32_t i = 0; i < l->n; i++)
+        mp_put_TSPAN(w, &l->v[i]);
 }
 
 static void mp_put_SPANS(mp_w_t *w, const cable_span_list_t *l)
@@ -455,15 +518,80 @@ static void mp_put_DTG(mp_w_t *w, const cable_dtg_t *d)
     mp_w_uint(w, d->minute);
 }
 
+/* Whether a field is at its cable_reset value (then it is not written). */
+static bool mp_dflt_SPAN(const sim_span_t *v, const sim_span_t *d)
+{
+    (void)d;
+    return !v->p;
+}
+
+static bool mp_dflt_TSPAN(const sim_span_t *v, const sim_span_t *d)
+{
+    return mp_dflt_SPAN(v, d);
+}
+
+static bool mp_dflt_SPANS(const cable_span_list_t *v, const cable_span_list_t *d)
+{
+    (void)d;
+    return !v->n;
+}
+
+static bool mp_dflt_TSPANS(const cable_span_list_t *v, const cable_span_list_t *d)
+{
+    return mp_dflt_SPANS(v, d);
+}
+
+static bool mp_dflt_ADDRS(const cable_addr_list_t *v, const cable_addr_list_t *d)
+{
+    (void)d;
+    return !v->n;
+}
+
+static bool mp_dflt_DTG(const cable_dtg_t *v, const cable_dtg_t *d)
+{
+    (void)d;
+    return !v->valid;
+}
+
+#define MP_DFLT_EQ(kind, type)                                                                     \
+    static bool mp_dflt_##kind(const type *v, const type *d)                                       \
+    {                                                                                              \
+        return *v == *d;                                                                           \
+    }
+MP_DFLT_EQ(PREC, cable_prec_t)
+MP_DFLT_EQ(CLASS, cable_class_t)
+MP_DFLT_EQ(OPTI32, int32_t)
+MP_DFLT_EQ(U8, uint8_t)
+MP_DFLT_EQ(U16, uint16_t)
+MP_DFLT_EQ(U32, uint32_t)
+MP_DFLT_EQ(BOOL, bool)
+#undef MP_DFLT_EQ
+
+/* The values cable_reset gives (test_cable_msgpack checks they agree), and
+ * those of an addressee the decoder starts from. */
+static const cable_t mp_dc = {.csn = -1,
+                              .station_serial = -1,
+                              .section = 1,
+                              .sections = 1,
+                              .cable_number = -1,
+                              .trailer_ssn = -1};
+static const cable_addr_t mp_da = {.serial_lo = -1, .serial_hi = -1};
+
 static void mp_put_ADDRS(mp_w_t *w, const cable_addr_list_t *l)
 {
     mp_w_count(w, l->n, 0x90, 0xdc);
     for (uint32_t i = 0; i < l->n; i++) {
         const cable_addr_t *a = &l->v[i];
-        mp_w_count(w, MP_A_COUNT, 0x80, 0xde);
+        uint32_t            n = 0;
+#define MP_COUNT(key, kind, member) n += !mp_dflt_##kind(&a->member, &mp_da.member);
+        CABLE_MP_ADDR_FIELDS(MP_COUNT)
+#undef MP_COUNT
+        mp_w_count(w, n, 0x80, 0xde);
 #define MP_PUT(key, kind, member)                                                                  \
-    mp_put_key(w, &mp_addr_fields[MP_A_##member]);                                                 \
-    mp_put_##kind(w, &a->member);
+    if (!mp_dflt_##kind(&a->member, &mp_da.member)) {                                              \
+        mp_put_key(w, MP_A_##member);                                                              \
+        mp_put_##kind(w, &a->member);                                                              \
+    }
         CABLE_MP_ADDR_FIELDS(MP_PUT)
 #undef MP_PUT
     }
@@ -472,7 +600,7 @@ static void mp_put_ADDRS(mp_w_t *w, const cable_addr_list_t *l)
 /* The budget of c's encoding in bytes (an upper bound), or an error. */
 static int mp_bound(const cable_t *c, size_t *bytes)
 {
-    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
+    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0, &c->text};
     int         rc = mp_check_budget(c, &b);
     *bytes = (size_t)b.bytes;
     return rc;
@@ -482,14 +610,23 @@ static int mp_bound(const cable_t *c, size_t *bytes)
  * length. */
 static size_t mp_write(const cable_t *c, char *buf)
 {
-    static const mp_field_t version = {"v", 1, NULL, NULL, NULL};
-    mp_w_t                  w = {(unsigned char *)buf};
-    mp_w_count(&w, MP_F_COUNT + 1, 0x80, 0xde);
-    mp_put_key(&w, &version);
+    mp_w_t   w = {(unsigned char *)buf, &c->text};
+    uint32_t n = 1; /* "v" */
+#define MP_COUNT(key, kind, member) n += !mp_dflt_##kind(&c->member, &mp_dc.member);
+    CABLE_MP_FIELDS(MP_COUNT)
+#undef MP_COUNT
+    mp_w_count(&w, n, 0x80, 0xde);
+    mp_w_str(&w, "v", 1);
     mp_w_uint(&w, CABLE_MSGPACK_VERSION);
+    if (c->text.p) { /* first: what follows may refer to it */
+        mp_put_key(&w, MP_F_text);
+        mp_put_SPAN(&w, &c->text);
+    }
 #define MP_PUT(key, kind, member)                                                                  \
-    mp_put_key(&w, &mp_fields[MP_F_##member]);                                                     \
-    mp_put_##kind(&w, &c->member);
+    if (MP_F_##member != MP_F_text && !mp_dflt_##kind(&c->member, &mp_dc.member)) {               \
+        mp_put_key(&w, MP_F_##member);                                                             \
+        mp_put_##kind(&w, &c->member);                                                             \
+    }
     CABLE_MP_FIELDS(MP_PUT)
 #undef MP_PUT
     return (size_t)((char *)w.p - buf);
@@ -787,10 +924,12 @@ static int mp_skip(mp_rd_t *r, unsigned level)
  * ====================================================================== */
 
 typedef struct mp_ctx {
-    sim_arena_t *arena;
-    const char **err;
-    bool         borrow; /* strings point into the input instead of the arena */
-    mp_rd_t      rd;
+    sim_arena_t      *arena;
+    const char      **err;
+    bool              borrow; /* strings point into the input instead of the arena */
+    mp_rd_t           rd;
+    const sim_span_t *text;   /* the cable's text as decoded, once text_read */
+    bool              text_read;
 } mp_ctx_t;
 
 static int mp_fail(mp_ctx_t *x, int code, const char *msg)
@@ -857,6 +996,36 @@ static int mp_get_SPAN(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_
     return mp_str(x, v, f, out);
 }
 
+/* An [offset, length] of the text (the array header v read): the span it
+ * names, checked to lie within the text, which must come before. */
+static int mp_ref(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_span_t *out)
+{
+    mp_val_t e[2];
+    int      rc;
+    if (v->n != 2)
+        return mp_fail(x, SIM_ETYPE, f->etype);
+    for (int k = 0; k < 2; k++) {
+        if ((rc = mp_read(&x->rd, &e[k])) < 0)
+            return rc;
+        if (e[k].type != MP_V_INT)
+            return mp_fail(x, SIM_ETYPE, f->etype);
+    }
+    if (!x->text_read)
+        return mp_fail(x, SIM_EPARSE, "an [offset, length] of the text comes before field 'text'");
+    if (!x->text->p || e[0].i < 0 || e[1].i < 0 || (uint64_t)e[0].i > x->text->len ||
+        (uint64_t)e[1].i > x->text->len - (uint64_t)e[0].i)
+        return mp_fail(x, SIM_EPARSE, f->erange);
+    *out = sim_span(x->text->p + e[0].i, (size_t)e[1].i);
+    return 0;
+}
+
+static int mp_get_TSPAN(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_span_t *out)
+{
+    if (v->type == MP_V_ARRAY)
+        return mp_ref(x, v, f, out);
+    return mp_get_SPAN(x, v, f, out);
+}
+
 /* The shared start of a list field: an array of at most
  * CABLE_MSGPACK_MAX_ITEMS elements. Returns 1 when it has elements, 0 for
  * an empty array, or an error. */
@@ -869,8 +1038,9 @@ static int mp_array(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f)
     return v->n ? 1 : 0;
 }
 
-static int mp_get_SPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
-                        cable_span_list_t *out)
+/* A list of strings (nil, str; and with 'refs', [offset, length] of the text). */
+static int mp_list(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_span_list_t *out,
+                   bool refs)
 {
     int rc;
     out->v = NULL;
@@ -883,15 +1053,27 @@ static int mp_get_SPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
         mp_val_t e;
         if ((rc = mp_read(&x->rd, &e)) < 0)
             return rc;
-        if (e.type == MP_V_NIL)
-            out->v[i] = SIM_SPAN_NULL;
-        else if (e.type != MP_V_STR)
-            return mp_fail(x, SIM_ETYPE, f->etype);
-        else if ((rc = mp_str(x, &e, f, &out->v[i])) < 0)
+        if (e.type == MP_V_NIL || e.type == MP_V_STR || (refs && e.type == MP_V_ARRAY))
+            rc = mp_get_TSPAN(x, &e, f, &out->v[i]);
+        else
+            rc = mp_fail(x, SIM_ETYPE, f->etype);
+        if (rc < 0)
             return rc;
         out->n = i + 1;
     }
     return 0;
+}
+
+static int mp_get_SPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
+                        cable_span_list_t *out)
+{
+    return mp_list(x, v, f, out, false);
+}
+
+static int mp_get_TSPANS(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f,
+                         cable_span_list_t *out)
+{
+    return mp_list(x, v, f, out, true);
 }
 
 static int mp_get_PREC(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_prec_t *out)
@@ -992,17 +1174,20 @@ static int mp_get_DTG(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable
     return 0;
 }
 
-/* The next key of a map (a string, else 'ekey') and its index in table t
- * (-1: not a key of t). */
+/* The next key of a map (a field's number, or its name; else 'ekey') and
+ * its index in table t (-1: not a key of t). */
 static int mp_key(mp_ctx_t *x, const mp_field_t *t, unsigned nt, unsigned *hint,
                   const char *ekey, mp_val_t *k, int *idx)
 {
     int rc = mp_read(&x->rd, k);
     if (rc < 0)
         return rc;
-    if (k->type != MP_V_STR)
+    if (k->type == MP_V_INT)
+        *idx = k->i >= 1 && k->i <= (int64_t)nt ? (int)(k->i - 1) : -1;
+    else if (k->type == MP_V_STR)
+        *idx = mp_lookup(t, nt, k->s, k->n, hint);
+    else
         return mp_fail(x, SIM_ETYPE, ekey);
-    *idx = mp_lookup(t, nt, k->s, k->n, hint);
     return 0;
 }
 
@@ -1013,8 +1198,7 @@ static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
     unsigned hint = 0;
     int      rc = 0;
 
-    memset(a, 0, sizeof(*a));
-    a->serial_lo = a->serial_hi = -1;
+    *a = mp_da;
     if ((rc = mp_read(&x->rd, &m)) < 0)
         return rc;
     if (m.type != MP_V_MAP)
@@ -1024,7 +1208,7 @@ static int mp_addr(mp_ctx_t *x, const mp_field_t *list, cable_addr_t *a)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        if ((rc = mp_key(x, mp_addr_fields, MP_A_COUNT, &hint, "addressee map keys must be strings",
+        if ((rc = mp_key(x, mp_addr_fields, MP_A_COUNT, &hint, "addressee map keys must be integers or strings",
                          &k, &idx)) < 0)
             return rc;
         if (idx < 0) {
@@ -1111,7 +1295,7 @@ static int mp_version(mp_ctx_t *x, uint32_t n)
         return mp_fail(x, SIM_EPARSE, "field 'v' (the schema version) is missing");
     if (ver.type != MP_V_INT)
         return mp_fail(x, SIM_ETYPE, "field 'v' must be an integer");
-    if (ver.i != CABLE_MSGPACK_VERSION)
+    if (ver.i < CABLE_MSGPACK_VERSION_MIN || ver.i > CABLE_MSGPACK_VERSION)
         return mp_fail(x, SIM_EVERSION, "field 'v' names a schema version this build cannot read");
     return 0;
 }
@@ -1119,7 +1303,7 @@ static int mp_version(mp_ctx_t *x, uint32_t n)
 static int mp_cable(mp_ctx_t *x, cable_t *c)
 {
     /* The encoder's budget, taken field by field as they are read. */
-    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0};
+    mp_budget_t b = {5 + (MP_F_COUNT + 1) * MP_BYTES_PER_KEY, MP_VALUES_FIXED, 0, &c->text};
     mp_val_t    m;
     uint64_t    seen = 0;
     unsigned hint = 0;
@@ -1133,10 +1317,12 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
     if (m.n > CABLE_MSGPACK_MAX_ITEMS)
         return mp_fail(x, SIM_ETOOBIG, "the cable map has too many keys");
 
-    /* The encoder writes "v" first, at version 1 (fixint 1): then nothing
-     * needs to be looked for. Anywhere else, the version is found first. */
+    /* An encoder writes "v" first, as a fixint: then nothing needs to be
+     * looked for. Anywhere else, the version is found first. */
+    x->text = &c->text;
+    x->text_read = false;
     if (m.n && x->rd.end - x->rd.p >= 3 && x->rd.p[0] == 0xa1 && x->rd.p[1] == 'v' &&
-        x->rd.p[2] == CABLE_MSGPACK_VERSION)
+        x->rd.p[2] >= CABLE_MSGPACK_VERSION_MIN && x->rd.p[2] <= CABLE_MSGPACK_VERSION)
         v_first = true;
     else if ((rc = mp_version(x, m.n)) < 0)
         return rc;
@@ -1144,7 +1330,7 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
     for (uint32_t i = 0; i < m.n; i++) {
         mp_val_t k, v;
         int      idx;
-        if ((rc = mp_key(x, mp_fields, MP_F_COUNT, &hint, "cable map keys must be strings", &k,
+        if ((rc = mp_key(x, mp_fields, MP_F_COUNT, &hint, "cable map keys must be integers or strings", &k,
                          &idx)) < 0)
             return rc;
         if (idx < 0) {
@@ -1167,6 +1353,8 @@ static int mp_cable(mp_ctx_t *x, cable_t *c)
         rc = mp_get_##kind(x, &v, &mp_fields[idx], &c->member);                                    \
         if (rc == 0)                                                                               \
             mp_chk_##kind(&c->member, &b);                                                         \
+        if (MP_F_##member == MP_F_text)                                                            \
+            x->text_read = true;                                                                   \
         break;
             CABLE_MP_FIELDS(MP_GET)
 #undef MP_GET

@@ -3,10 +3,12 @@
  * cables travel in link frames and sit in journals.
  *
  * The schema (every key, its type, nil rules, versioning, limits) is written
- * down in cable_msgpack.md next to this header. In short: a map with "v": 1
- * and one short string key per content field of the model; absent strings
- * are nil, empty ones are ""; unknown keys are ignored so that a newer writer
- * can add fields without breaking an older reader.
+ * down in cable_msgpack.md next to this header. In short: a map with "v": 2
+ * and one small integer key per content field of the model that is not at
+ * its cable_reset value; absent strings are nil, empty ones are ""; a field
+ * that lies within the text is written as [offset, length] of it; unknown
+ * keys are ignored so that a newer writer can add fields without breaking an
+ * older reader. Version 1 maps (string keys, every field) are read too.
  *
  * A decoded cable owns all its data: every string is copied into the cable's
  * arena, so the input buffer or msgpack object may be freed right after.
@@ -19,8 +21,9 @@
 
 #include "cable.h"
 
-/* The schema version this build writes and the only one it reads. */
-#define CABLE_MSGPACK_VERSION 1
+/* The schema version this build writes, and the oldest it reads. */
+#define CABLE_MSGPACK_VERSION 2
+#define CABLE_MSGPACK_VERSION_MIN 1
 
 /* Limits the decoder enforces (SIM_ETOOBIG beyond them) and the encoder
  * respects, so that whatever the encoder accepts the decoder accepts too. */
@@ -59,7 +62,7 @@ int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *
  *   SIM_ETOOBIG  more than CABLE_MSGPACK_MAX_BYTES of input, or a length or
  *                count beyond the limits above
  *   SIM_ETYPE    a value of the wrong type
- *   SIM_EVERSION a "v" other than CABLE_MSGPACK_VERSION
+ *   SIM_EVERSION a "v" outside CABLE_MSGPACK_VERSION_MIN..CABLE_MSGPACK_VERSION
  * and, when err is non-NULL, *err a static English sentence naming the field
  * ("field 'to' must be an array of addressee maps"). Never reads outside
  * buf[0..len), whatever the bytes. */

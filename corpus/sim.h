@@ -94,6 +94,14 @@ static inline bool sim_span_empty(sim_span_t a)
     return a.len == 0;
 }
 
+/* Whether s (present) lies within the bytes of 'outer' (present): the same
+ * memory, not the same letters. */
+static inline bool sim_span_within(sim_span_t outer, sim_span_t s)
+{
+    uintptr_t o = (uintptr_t)outer.p, p = (uintptr_t)s.p;
+    return outer.p && s.p && p >= o && p - o <= outer.len && s.len <= outer.len - (p - o);
+}
+
 /* Bump arena: many small allocations, one release. Chunks grow on demand;
  * sim_arena_reset keeps the first chunk for reuse. */
 typedef struct sim_arena_chunk sim_arena_chunk_t;

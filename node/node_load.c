@@ -237,11 +237,6 @@ static void make_templates(node_load_t *L, lstation_t *s)
         cable_init(&t->cable);
         if (cable_gen_next_req(L->gen, &req, &L->cable) < 0)
             sim_panic("%s: the generator refused station %u", __func__, s->net_station);
-        if (L->o->single) {
-            L->cable.to.n = SIM_MIN(L->cable.to.n, 1u);
-            L->cable.info.n = 0;
-            L->cable.xmt.n = 0;
-        }
         /* Every addressee at the cable's precedence: the DTG letter decides. */
         for (uint32_t i = 0; i < L->cable.to.n; i++) {
             L->cable.to.v[i].prec = CABLE_PREC_NONE;
@@ -589,6 +584,7 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     go.seed = o->seed;
     memcpy(go.mix, o->mix, sizeof(go.mix));
     go.size = o->size ? o->size : 1024;
+    go.single = o->single; /* one addressee, and still exactly go.size bytes */
     go.interval_s = 1;
     go.stations = o->stations;
     go.n_stations = o->n_stations;

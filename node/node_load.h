@@ -48,7 +48,7 @@ typedef struct node_load_opts {
      * from the making for every cable made later. */
     uint32_t             queue;
     bool                 progress;   /* a line per second on stderr */
-    bool                 single;     /* one addressee per cable (its first TO line) */
+    bool                 single;     /* one addressee per cable, still --size bytes */
     /* Called after every acknowledgement with the total so far (kill tests). */
     void (*on_acked)(void *ud, uint64_t total);
     void                *hook_ud;

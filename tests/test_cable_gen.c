@@ -183,6 +183,48 @@ static void test_exact_size(void **state)
     canonical_run(NULL, 100, 100, 24); /* below the smallest: still canonical */
 }
 
+/* One addressee (the load generator's --single): still exactly 'size'
+ * bytes, one TO, no INFO, format line 2 naming that one; and the fields the
+ * heading repeats from the text point into it (so that the msgpack form
+ * refers to them instead of copying them). */
+static void test_single_exact_size(void **state)
+{
+    cable_gen_opts_t o;
+    cable_gen_t     *g;
+    cable_t          c;
+    (void)state;
+    cable_gen_opts_init(&o);
+    o.seed = 25;
+    o.size = 1024;
+    o.single = true;
+    g = cable_gen_new(sample_net, &o);
+    assert_non_null(g);
+    cable_init(&c);
+    for (int i = 0; i < 300; i++) {
+        size_t l;
+        char  *t;
+        assert_int_equal(cable_gen_next(g, &c), 0);
+        t = cable_emit(&c, &l);
+        assert_int_equal(l, 1024);
+        free(t);
+        assert_int_equal(c.to.n, 1);
+        assert_int_equal(c.info.n, 0);
+        assert_int_equal(c.routing_indicators.n, 1);
+        assert_true(sim_span_eq(c.routing_indicators.v[0], c.to.v[0].ri));
+        assert_true(sim_span_within(c.text, c.classification_line));
+        assert_true(sim_span_within(c.text, c.post));
+        assert_true(sim_span_within(c.text, c.signature));
+        if (c.subject.len < 50) /* a long one is wrapped: joined, not in the text */
+            assert_true(sim_span_within(c.text, c.subject));
+        for (uint32_t k = 0; k < c.tags.n; k++)
+            assert_true(sim_span_within(c.text, c.tags.v[k]));
+        for (uint32_t k = 0; k < c.captions.n; k++)
+            assert_true(sim_span_within(c.text, c.captions.v[k]));
+    }
+    cable_destroy(&c);
+    cable_gen_free(g);
+}
+
 /* --- the survey's shapes ---------------------------------------------- */
 
 typedef struct hist {
@@ -636,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_canonical_default),
         cmocka_unit_test(test_canonical_mixes),
         cmocka_unit_test(test_exact_size),
+        cmocka_unit_test(test_single_exact_size),
         cmocka_unit_test(test_survey_histograms),
         cmocka_unit_test(test_mix_respected),
         cmocka_unit_test(test_numbering),

@@ -105,6 +105,46 @@ def full_cable():
     }
 
 
+# Version 2: each field's key is its number, its place in the schema's
+# table; fields at their default are left out; fields within the text may be
+# [offset, length] of it, after "text".
+KEYS = ["tid", "chan", "csn", "csnw", "p2", "ps2", "ris", "ori", "ssn", "sec", "secs", "desec",
+        "filed", "secu", "sig", "ctl", "sig4", "ctl4", "ccy", "dp", "dpi", "dtg", "dsig", "fm",
+        "to", "info", "xmt", "cls", "clsl", "post", "cno", "cap", "eo", "tags", "subj", "ref",
+        "text", "sgn", "bb", "bt", "trl", "tssn"]
+ADDR_KEYS = ["ri", "pla", "pw", "ser", "lo", "hi", "p", "niact", "zen"]
+DEFAULTS = {"csn": None, "ssn": None, "cno": None, "tssn": None, "sec": 1, "secs": 1}
+
+
+def is_default(k, v):
+    if k in DEFAULTS:
+        return v == DEFAULTS[k]
+    return v in (None, False, 0, [])
+
+
+def ref(text, s):
+    i = text.index(s)
+    return [len(text[:i].encode()), len(s.encode())]
+
+
+def v2(c):
+    text = c["text"]
+    out = {"v": 2, KEYS.index("text") + 1: text}
+    for k in KEYS:
+        v = c[k]
+        if k == "text" or is_default(k, v):
+            continue
+        if k in ("clsl", "post", "eo", "subj", "sgn") and v is not None and v in text:
+            v = ref(text, v)
+        elif k in ("cap", "tags"):
+            v = [ref(text, x) if x in text else x for x in v]
+        elif k in ("to", "info", "xmt"):
+            v = [{ADDR_KEYS.index(ak) + 1: av for ak, av in a.items()
+                  if not (av is None or av is False or (ak == "p" and av == 0))} for a in v]
+        out[KEYS.index(k) + 1] = v
+    return out
+
+
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds", "fuzz_msgpack")
     os.makedirs(out, exist_ok=True)
@@ -121,7 +161,12 @@ def main():
     seeds["ok-reordered-unknown-keys.mp"] = pack(reordered)
     seeds["ok-binary-text.mp"] = pack({"v": 1, "text": Raw(b"\x00\xff\xfe BINARY \r\n"),
                                        "bb": 13, "csn": -(1 << 31), "ssn": (1 << 31) - 1})
-    seeds["bad-version.mp"] = pack(dict(full, v=2))
+    seeds["ok-v2-full.mp"] = pack(v2(full))
+    seeds["ok-v2-minimal.mp"] = pack({"v": 2})
+    seeds["bad-version.mp"] = pack(dict(full, v=3))
+    text_key, subj_key = KEYS.index("text") + 1, KEYS.index("subj") + 1
+    seeds["bad-ref-outside.mp"] = pack({"v": 2, text_key: "ABC", subj_key: [2, 2]})
+    seeds["bad-ref-before-text.mp"] = pack({"v": 2, subj_key: [0, 1], text_key: "ABC"})
     seeds["bad-no-version.mp"] = pack({k: v for k, v in full.items() if k != "v"})
     seeds["bad-truncated.mp"] = pack(full)[:-7]
     seeds["bad-type-to.mp"] = pack(dict(full, to="SECSTATE WASHDC"))
