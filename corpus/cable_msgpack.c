@@ -1050,7 +1050,7 @@ static int mp_list(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, cable_sp
     out->v = sim_arena_alloc(x->arena, (size_t)v->n * sizeof(*out->v));
     out->cap = v->n;
     for (uint32_t i = 0; i < v->n; i++) {
-        mp_val_t e;
+        mp_val_t e = {.type = MP_V_NIL}; /* (all set by mp_read; for the compiler) */
         if ((rc = mp_read(&x->rd, &e)) < 0)
             return rc;
         if (e.type == MP_V_NIL || e.type == MP_V_STR || (refs && e.type == MP_V_ARRAY))
