@@ -246,8 +246,11 @@ static void pk_key(msgpack_packer *pk, const char *k)
 
 /* Packs the ACCEPT of the cable in c->cable (bytes as received in 'raw'),
  * planned in c->plan, into c->sb. */
-static void pack_accept(rtr_core_t *c, const char *id, const char *raw, size_t raw_len,
-                        const rtr_port_t *src, int32_t csn)
+/* The ACCEPT record of the cable in c->plan, in c->sb but for the cable's
+ * bytes (raw_len of them), which go between c->sb.data[0..*head) and the
+ * rest: rtr_journal_appendv copies them once, into the journal's batch. */
+static void pack_accept(rtr_core_t *c, const char *id, size_t raw_len, const rtr_port_t *src,
+                        int32_t csn, size_t *head)
 {
     msgpack_packer pk;
     const rtr_plan_t *pl = &c->plan;
@@ -267,7 +270,7 @@ static void pack_accept(rtr_core_t *c, const char *id, const char *raw, size_t r
     }
     pk_key(&pk, "c");
     msgpack_pack_bin(&pk, raw_len);
-    msgpack_pack_bin_body(&pk, raw, raw_len);
+    *head = c->sb.size; /* the bytes of the bin go here */
     pk_key(&pk, "src");
     pk_str(&pk, src->name, strlen(src->name));
     pk_key(&pk, "csn");
@@ -752,9 +755,11 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
     char           id[CORE_ID_MAX];
     sim_span_t     ori;
     link_dupkey_t  key;
-    rtr_jid_t      rec;
-    await_t       *aw;
-    rtr_role_t     role = p->hop.kind == RTR_HOP_LOCAL ? RTR_ROLE_ORIGIN : RTR_ROLE_RELAY;
+    rtr_jid_t           rec;
+    await_t            *aw;
+    rtr_role_t          role = p->hop.kind == RTR_HOP_LOCAL ? RTR_ROLE_ORIGIN : RTR_ROLE_RELAY;
+    rtr_journal_piece_t pieces[3];
+    size_t              head = 0;
 
     /* The cable's strings stay in the frame's bytes: they are used only
      * during this call (copies are encoded before it returns). */
@@ -802,8 +807,11 @@ static int take_cable(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
     }
     if (rtr_plan_build(&c->plan, &c->table, &c->cable, role) < 0)
         sim_panic("%s: plan for a table of another network", __func__);
-    pack_accept(c, id, f->cable.c.p, f->cable.c.len, p, f->csn);
-    if (rtr_journal_append(c->journal, RTR_JREC_ACCEPT, 0, c->sb.data, c->sb.size, &rec) < 0) {
+    pack_accept(c, id, f->cable.c.len, p, f->csn, &head);
+    pieces[0] = (rtr_journal_piece_t){c->sb.data, head};
+    pieces[1] = (rtr_journal_piece_t){f->cable.c.p, f->cable.c.len};
+    pieces[2] = (rtr_journal_piece_t){c->sb.data + head, c->sb.size - head};
+    if (rtr_journal_appendv(c->journal, RTR_JREC_ACCEPT, 0, pieces, 3, &rec) < 0) {
         send_svc(c, p, LINK_SVC_BUSY, "JOURNAL UNAVAILABLE, CUSTODY REFUSED, PLS RPT LATER",
                  f->csn, f->csn, id);
         return 0;

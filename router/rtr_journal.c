@@ -186,11 +186,22 @@ static rtr__jext_t *batch_piece(rtr_journal_batch_t *b, rtr__jseg_t *s)
 int rtr_journal_append(rtr_journal_t *j, int type, rtr_jid_t ref, const void *payload,
                        size_t len, rtr_jid_t *id)
 {
+    rtr_journal_piece_t one = {payload, len};
+    return rtr_journal_appendv(j, type, ref, &one, 1, id);
+}
+
+int rtr_journal_appendv(rtr_journal_t *j, int type, rtr_jid_t ref,
+                        const rtr_journal_piece_t *pieces, unsigned n, rtr_jid_t *id)
+{
     rtr_journal_batch_t *b = j->fill;
     rtr__jseg_t         *s;
     rtr__jext_t         *e;
-    unsigned char       *h;
-    size_t               need = RTR__JREC_HDR + len;
+    unsigned char       *h, *o;
+    size_t               len = 0, need;
+
+    for (unsigned i = 0; i < n; i++)
+        len += pieces[i].len;
+    need = RTR__JREC_HDR + len;
 
     if (j->err)
         return j->err;
@@ -214,8 +225,12 @@ int rtr_journal_append(rtr_journal_t *j, int type, rtr_jid_t ref, const void *pa
     rtr__put32(h, (uint32_t)len);
     h[8] = (unsigned char)type;
     rtr__put64(h + 9, ref);
-    if (len)
-        memcpy(h + RTR__JREC_HDR, payload, len);
+    o = h + RTR__JREC_HDR;
+    for (unsigned i = 0; i < n; i++) {
+        if (pieces[i].len)
+            memcpy(o, pieces[i].p, pieces[i].len);
+        o += pieces[i].len;
+    }
     rtr__put32(h + 4, rtr__jrec_crc(h, h + RTR__JREC_HDR, len));
     *id = RTR_JID(s->no, s->end);
     b->len += need;

@@ -261,6 +261,18 @@ rtr_jid_t rtr_journal_next_id(const rtr_journal_rec_t *rec);
 int rtr_journal_append(rtr_journal_t *j, int type, rtr_jid_t ref, const void *payload,
                        size_t len, rtr_jid_t *id);
 
+/* A piece of a record's payload, for rtr_journal_appendv. */
+typedef struct rtr_journal_piece {
+    const void *p;
+    size_t      len;
+} rtr_journal_piece_t;
+
+/* rtr_journal_appendv - rtr_journal_append of the payload made of n pieces
+ * (borrowed) one after the other: a record whose bulk is elsewhere (the
+ * cable bytes of an ACCEPT) is copied once, straight into the batch. */
+int rtr_journal_appendv(rtr_journal_t *j, int type, rtr_jid_t ref,
+                        const rtr_journal_piece_t *pieces, unsigned n, rtr_jid_t *id);
+
 typedef struct rtr_journal_batch rtr_journal_batch_t;
 
 /* rtr_journal_flush_begin - hand over what was appended since the last flush,

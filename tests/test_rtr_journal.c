@@ -1002,6 +1002,35 @@ static void test_group_commit(void **state)
     tmp_done(dir);
 }
 
+/* A record appended in pieces is the record of their concatenation. */
+static void test_append_in_pieces(void **state)
+{
+    char               *dir = make_tmpdir();
+    rtr_journal_opts_t  o = sim_opts(NULL, 0);
+    rtr_journal_t      *j;
+    rtr_jid_t           a, b, c;
+    recs_t              got;
+    const char          whole[] = "head|the cable's bytes|tail";
+    rtr_journal_piece_t pieces[4] = {{"head|", 5}, {"the cable's bytes", 17}, {NULL, 0}, {"|tail", 5}};
+    (void)state;
+    assert_int_equal(rtr_journal_open(&j, dir, &o, NULL), 0);
+    assert_int_equal(rtr_journal_appendv(j, RTR_JREC_ACCEPT, 0, pieces, 4, &a), 0);
+    assert_int_equal(rtr_journal_append(j, RTR_JREC_ACCEPT, 0, whole, sizeof(whole) - 1, &b), 0);
+    assert_int_equal(rtr_journal_appendv(j, RTR_JREC_DELIVERED, a, pieces, 0, &c), 0);
+    assert_int_equal(rtr_journal_sync(j, NULL), 0);
+    scan_all(j, &got);
+    assert_int_equal(got.n, 3);
+    assert_int_equal(got.v[0].len, sizeof(whole) - 1);
+    assert_memory_equal(got.v[0].p, whole, sizeof(whole) - 1);
+    assert_int_equal(got.v[1].len, got.v[0].len);
+    assert_memory_equal(got.v[1].p, got.v[0].p, got.v[0].len);
+    assert_int_equal(got.v[2].len, 0);
+    assert_int_equal(got.v[2].ref, a);
+    recs_free(&got);
+    rtr_journal_close(j);
+    tmp_done(dir);
+}
+
 static void test_batch_rolls_over(void **state)
 {
     msim_t             *m = sim_with_root(1);
@@ -2292,6 +2321,7 @@ int main(void)
         cmocka_unit_test_teardown(test_round_trip_files, tmp_cleanup),
         cmocka_unit_test_teardown(test_round_trip_simulated, tmp_cleanup),
         cmocka_unit_test_teardown(test_group_commit, tmp_cleanup),
+        cmocka_unit_test_teardown(test_append_in_pieces, tmp_cleanup),
         cmocka_unit_test_teardown(test_batch_rolls_over, tmp_cleanup),
         cmocka_unit_test_teardown(test_flush_in_three_parts, tmp_cleanup),
         cmocka_unit_test_teardown(test_power_loss_at_every_call, tmp_cleanup),
