@@ -54,6 +54,11 @@ char *sim_xstrndup(const char *s, size_t n);
  * thread, and is freed when its thread ends. */
 void *sim_buf_alloc(size_t n);
 void  sim_buf_free(void *p);
+/* sim_buf_free_n - sim_buf_free of p, allocated with n bytes: the size says
+ * its class, so the buffer itself (long since out of the cache, as a sent
+ * cable waiting for its acknowledgement is) is not read. Builds with
+ * assertions check n against the buffer. */
+void sim_buf_free_n(void *p, size_t n);
 
 /* A byte span: borrowed pointer + length. Not NUL-terminated. An absent
  * field is the empty span {NULL, 0}. */

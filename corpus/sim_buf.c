@@ -66,17 +66,25 @@ static uint32_t sb_limit(unsigned k)
     return n < SB_STACK_MAX ? n : SB_STACK_MAX;
 }
 
+/* The class of a buffer of n bytes (at most 2^SB_MAX_SHIFT). */
+static unsigned sb_class(size_t n)
+{
+    unsigned k = 0;
+    while ((1u << (k + SB_MIN_SHIFT)) < n)
+        k++;
+    return k;
+}
+
 void *sim_buf_alloc(size_t n)
 {
     unsigned char *b;
-    unsigned       k = 0;
+    unsigned       k;
     if (n > (1u << SB_MAX_SHIFT)) {
         b = sim_xmalloc(SB_HDR + n);
         b[0] = SB_BIG;
         return b + SB_HDR;
     }
-    while ((1u << (k + SB_MIN_SHIFT)) < n)
-        k++;
+    k = sb_class(n);
     {
         sb_cache_t *c = sb_cache();
         b = c->n[k] ? c->stack[k][--c->n[k]] : sim_xmalloc(SB_HDR + (1u << (k + SB_MIN_SHIFT)));
@@ -85,10 +93,20 @@ void *sim_buf_alloc(size_t n)
     return b + SB_HDR;
 }
 
+/* Buffer b (its header) of class k back on its stack, or to free(). */
+static void sb_put(unsigned char *b, unsigned k)
+{
+    sb_cache_t *c = sb_cache();
+    if (c->n[k] >= sb_limit(k)) {
+        free(b);
+        return;
+    }
+    c->stack[k][c->n[k]++] = b;
+}
+
 void sim_buf_free(void *p)
 {
     unsigned char *b;
-    sb_cache_t    *c;
     unsigned       k;
     if (!p)
         return;
@@ -100,10 +118,20 @@ void sim_buf_free(void *p)
     }
     if (k >= SB_CLASSES)
         sim_panic("%s: %p is not a buffer of sim_buf_alloc", __func__, p);
-    c = sb_cache();
-    if (c->n[k] >= sb_limit(k)) {
-        free(b);
+    sb_put(b, k);
+}
+
+void sim_buf_free_n(void *p, size_t n)
+{
+    unsigned k;
+    if (!p || n > (1u << SB_MAX_SHIFT)) {
+        sim_buf_free(p);
         return;
     }
-    c->stack[k][c->n[k]++] = b;
+    k = sb_class(n);
+#ifndef NDEBUG
+    if (((unsigned char *)p - SB_HDR)[0] != k)
+        sim_panic("%s: %p was not allocated with %zu bytes", __func__, p, n);
+#endif
+    sb_put((unsigned char *)p - SB_HDR, k);
 }

@@ -466,7 +466,7 @@ static void on_ack(node_station_t *st, const link_frame_t *f)
         uint64_t cookie;
         if (link_tx_ack(&st->chan_tx, csn, &cookie) == 0) {
             slot_t *s = &st->slots[(uint32_t)csn % st->window];
-            sim_buf_free(s->bytes);
+            sim_buf_free_n(s->bytes, s->len ? s->len : 1); /* as allocated in send_at */
             memset(s, 0, sizeof(*s));
             st->st.acked++;
             if (st->cbs.acked)

@@ -673,7 +673,7 @@ static void on_ack(rtr_core_t *c, rtr_port_t *p, const link_frame_t *f)
             if (slot->rec != cookie)
                 sim_panic("%s: slot of csn %d holds another cable", __func__, csn);
             copy_done(c, p, slot, true);
-            sim_buf_free(slot->data);
+            sim_buf_free_n(slot->data, (size_t)slot->bytes + 1); /* copy_make's size */
             memset(slot, 0, sizeof(*slot));
         }
     }

@@ -71,8 +71,19 @@ static void test_buf_cache(void **state)
         many[i] = sim_buf_alloc(1 + (size_t)i * 5);
         many[i][i * 5] = 'x';
     }
-    for (int i = 0; i < 3000; i++)
-        sim_buf_free(many[i]);
+    for (int i = 0; i < 3000; i++) /* every other by its size */
+        if (i % 2)
+            sim_buf_free_n(many[i], 1 + (size_t)i * 5);
+        else
+            sim_buf_free(many[i]);
+    /* Freed by its size: back on the same stack as by its header. */
+    a = sim_buf_alloc(700);
+    sim_buf_free_n(a, 700);
+    b = sim_buf_alloc(1000); /* the same class (1 KiB) */
+    assert_ptr_equal(a, b);
+    sim_buf_free_n(b, 1000);
+    big = sim_buf_alloc(70000);
+    sim_buf_free_n(big, 70000);
     a = sim_buf_alloc(300);
     assert_int_equal(pthread_create(&t, NULL, free_elsewhere, a), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
