@@ -372,10 +372,10 @@ static void copy_make(rtr_core_t *c, rtr_qent_t *e, const char *raw, size_t raw_
                       const sim_span_t *ris, uint32_t n, const char *id)
 {
     cable_span_list_t saved = c->cable.routing_indicators;
-    size_t            ids = 0, o, idl = id ? strlen(id) : 0;
+    size_t            ids = n ? n - 1 : 0, o, idl = id ? strlen(id) : 0; /* the spaces */
     for (uint32_t i = 0; i < n; i++)
-        ids += ris[i].len + 1;
-    e->data = sim_buf_alloc(raw_len + ids + idl + 1);
+        ids += ris[i].len;
+    e->data = sim_buf_alloc(raw_len + ids + idl + 1); /* bytes + 1: sim_buf_free_n's size */
     memcpy(e->data, raw, raw_len);
     o = raw_len;
     for (uint32_t i = 0; i < n; i++) {
