@@ -632,6 +632,16 @@ static size_t mp_write(const cable_t *c, char *buf)
     return (size_t)((char *)w.p - buf);
 }
 
+int cable_msgpack_bound(const cable_t *c, size_t *bound)
+{
+    return mp_bound(c, bound);
+}
+
+size_t cable_msgpack_write(const cable_t *c, char *buf)
+{
+    return mp_write(c, buf);
+}
+
 int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *len)
 {
     size_t bound;

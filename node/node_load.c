@@ -81,9 +81,7 @@ typedef struct node_load {
     cable_gen_t            *gen;
     rtr_plan_t              plan;
     cable_t                 cable;
-    char                   *enc; /* the encoding buffer, reused cable after cable */
     uint64_t                enc_bytes; /* of every cable originated */
-    size_t                  enc_cap;
     sim_arena_t             ids;
     lcable_t               *cables;
     size_t                  n_cables, cap_cables;
@@ -319,7 +317,7 @@ static bool originate(node_load_t *L, lstation_t *s)
     cable_t     *c = &t->cable;
     cable_prec_t prec;
     char        *mp = NULL, id[64];
-    size_t       len = 0;
+    size_t       len = 0, cap = 0;
     lcable_t    *lc;
     if (L->o->queue ? s->queued >= L->o->queue : !node_station_can_send(s->st))
         return false;
@@ -331,11 +329,16 @@ static bool originate(node_load_t *L, lstation_t *s)
     c->dtg = cable_dtg_from_epoch(L->dtg0 + (int64_t)s->count * 60);
     c->dtg_prec = c->dtg_info_prec = c->fl2_prec = prec;
     c->fl2_prosign = sim_span_str(prosigns[prec]);
-    if (L->o->queue ? cable_msgpack_encode(c, &mp, &len) < 0
-                    : cable_msgpack_encode_buf(c, &L->enc, &L->enc_cap, &len) < 0)
-        return false;
-    if (!L->o->queue)
-        mp = L->enc; /* sent (copied) at once: the buffer serves the next cable */
+    if (L->o->queue) {
+        if (cable_msgpack_encode(c, &mp, &len) < 0)
+            return false;
+    } else {
+        /* Encoded straight into the buffer the station keeps in custody. */
+        if (cable_msgpack_bound(c, &cap) < 0)
+            return false;
+        mp = sim_buf_alloc(cap);
+        len = cable_msgpack_write(c, mp);
+    }
     if (L->n_cables == L->cap_cables) {
         L->cap_cables = L->cap_cables ? L->cap_cables * 2 : 65536;
         L->cables = sim_xrealloc(L->cables, L->cap_cables * sizeof(*L->cables));
@@ -359,7 +362,8 @@ static bool originate(node_load_t *L, lstation_t *s)
         lqent_t e = {mp, (uint32_t)len, (uint32_t)L->n_cables};
         lq_push(&s->q[prec], e);
         s->queued++;
-    } else if (node_station_send_prec(s->st, mp, len, L->n_cables, prec) < 0) {
+    } else if (node_station_send_owned(s->st, mp, cap, len, L->n_cables, prec) < 0) {
+        sim_buf_free_n(mp, cap);
         return false;
     }
     L->n_exp += t->n_exp;
@@ -716,7 +720,6 @@ int node_load_run(uv_loop_t *loop, const node_load_opts_t *o, node_load_result_t
     free(L.exp_station);
     free(L.exp_got);
     free(L.ri_slot);
-    free(L.enc);
     sim_arena_destroy(&L.ids);
     cable_destroy(&L.cable);
     rtr_plan_destroy(&L.plan);

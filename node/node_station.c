@@ -40,8 +40,8 @@ typedef struct opack {
 } opack_t;
 
 typedef struct slot {
-    char    *bytes;
-    size_t   len;
+    char    *bytes; /* sim_buf_alloc'ed, cap bytes */
+    size_t   len, cap;
     sim_time_t at; /* virtual time: when it takes effect at the router */
     uint64_t cookie;
     uint8_t  prec; /* the cable's precedence, told to the router ("p") */
@@ -466,7 +466,7 @@ static void on_ack(node_station_t *st, const link_frame_t *f)
         uint64_t cookie;
         if (link_tx_ack(&st->chan_tx, csn, &cookie) == 0) {
             slot_t *s = &st->slots[(uint32_t)csn % st->window];
-            sim_buf_free_n(s->bytes, s->len ? s->len : 1); /* as allocated in send_at */
+            sim_buf_free_n(s->bytes, s->cap);
             memset(s, 0, sizeof(*s));
             st->st.acked++;
             if (st->cbs.acked)
@@ -838,8 +838,10 @@ void node_station_flush(node_station_t *st)
     flush(st);
 }
 
-int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
-                         cable_prec_t prec, sim_time_t at)
+/* Takes buf (cap bytes, the cable in its first len) into custody, or
+ * SIM_EFULL when the window is full (buf not taken). */
+static int send_buf(node_station_t *st, char *buf, size_t cap, size_t len, uint64_t cookie,
+                    cable_prec_t prec, sim_time_t at)
 {
     int     csn;
     slot_t *s;
@@ -850,8 +852,8 @@ int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, u
     if (link_tx_send(&st->chan_tx, cookie, &csn) < 0)
         return SIM_EFULL;
     s = &st->slots[(uint32_t)csn % st->window];
-    s->bytes = sim_buf_alloc(len ? len : 1);
-    memcpy(s->bytes, cable_mp, len);
+    s->bytes = buf;
+    s->cap = cap;
     s->len = len;
     s->cookie = cookie;
     s->prec = (uint8_t)prec;
@@ -864,6 +866,26 @@ int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, u
             flush(st);
     }
     return 0;
+}
+
+int node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
+                         cable_prec_t prec, sim_time_t at)
+{
+    char *buf;
+    int   rc;
+    if (st->slots && link_tx_full(&st->chan_tx))
+        return SIM_EFULL; /* (send_buf would say so, after a copy) */
+    buf = sim_buf_alloc(len ? len : 1);
+    memcpy(buf, cable_mp, len);
+    if ((rc = send_buf(st, buf, len ? len : 1, len, cookie, prec, at)) < 0)
+        sim_buf_free(buf);
+    return rc;
+}
+
+int node_station_send_owned(node_station_t *st, char *buf, size_t cap, size_t len,
+                            uint64_t cookie, cable_prec_t prec)
+{
+    return send_buf(st, buf, cap, len, cookie, prec, 0);
 }
 
 bool node_station_can_send(const node_station_t *st)

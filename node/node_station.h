@@ -125,6 +125,12 @@ int  node_station_send_prec(node_station_t *st, const char *cable_mp, size_t len
  * transmission's end plus the link's latency). */
 int  node_station_send_at(node_station_t *st, const char *cable_mp, size_t len, uint64_t cookie,
                           cable_prec_t prec, sim_time_t at);
+/* The same as node_station_send_prec, taking ownership of 'buf' (cap bytes
+ * from sim_buf_alloc, the cable's msgpack form in its first len) instead
+ * of copying the cable: for a caller that encodes straight into it. On
+ * SIM_EFULL the buffer stays the caller's. */
+int  node_station_send_owned(node_station_t *st, char *buf, size_t cap, size_t len,
+                             uint64_t cookie, cable_prec_t prec);
 /* Write what sim events queued (see the 'output' callback). */
 void node_station_flush(node_station_t *st);
 bool node_station_can_send(const node_station_t *st);
