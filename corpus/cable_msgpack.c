@@ -637,9 +637,12 @@ int cable_msgpack_bound(const cable_t *c, size_t *bound)
     return mp_bound(c, bound);
 }
 
-size_t cable_msgpack_write(const cable_t *c, char *buf)
+size_t cable_msgpack_write(const cable_t *c, char *buf, size_t bound)
 {
-    return mp_write(c, buf);
+    size_t len = mp_write(c, buf);
+    if (len > bound) /* the budget is wrong: memory is already overwritten */
+        sim_panic("%s: wrote %zu bytes past a bound of %zu", __func__, len, bound);
+    return len;
 }
 
 int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *len)
@@ -988,8 +991,9 @@ static int mp_str(mp_ctx_t *x, const mp_val_t *v, const mp_field_t *f, sim_span_
 {
     if (v->n > CABLE_MSGPACK_MAX_BYTES)
         return mp_fail(x, SIM_ETOOBIG, f->erange);
-    if (x->borrow)
-        *out = sim_span(v->n ? v->s : "", v->n);
+    if (x->borrow) /* an empty one too points at its own place in the input,
+                      never within the text (see mp_in_text) */
+        *out = sim_span(v->s, v->n);
     else
         *out = sim_span(sim_arena_strndup(x->arena, v->n ? v->s : "", v->n), v->n);
     return 0;

@@ -55,10 +55,11 @@ int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *
 /* cable_msgpack_bound - an upper bound of the length of c's msgpack form in
  * *bound, checking c as cable_msgpack_pack does: 0, SIM_EUSAGE or
  * SIM_ETOOBIG. cable_msgpack_write - write it at buf, which holds at least
- * that bound, and return its length. For a caller that encodes straight
- * into a buffer of its own kind (a station's custody buffer). */
+ * that bound (given again, checked), and return its length. For a caller
+ * that encodes straight into a buffer of its own kind (a station's custody
+ * buffer). */
 int    cable_msgpack_bound(const cable_t *c, size_t *bound);
-size_t cable_msgpack_write(const cable_t *c, char *buf);
+size_t cable_msgpack_write(const cable_t *c, char *buf, size_t bound);
 
 /* cable_msgpack_decode - read exactly one cable map from buf[0..len)
  * (borrowed; nothing is kept pointing into it). c must be initialised

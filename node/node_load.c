@@ -337,7 +337,7 @@ static bool originate(node_load_t *L, lstation_t *s)
         if (cable_msgpack_bound(c, &cap) < 0)
             return false;
         mp = sim_buf_alloc(cap);
-        len = cable_msgpack_write(c, mp);
+        len = cable_msgpack_write(c, mp, cap);
     }
     if (L->n_cables == L->cap_cables) {
         L->cap_cables = L->cap_cables ? L->cap_cables * 2 : 65536;

@@ -660,6 +660,20 @@ static void test_text_references(void **state)
     assert_int_equal(decode_exact(&b, RAW("\x83\xa1v\x02\x25\xa3" "abc\x20\x91\x92\x03\x01"), &err),
                      SIM_EPARSE);
     assert_non_null(strstr(err, "'cap'"));
+    /* An empty text and an empty subject are two strings, read by either
+     * decoder: the view's empty strings point at their own place in the
+     * input, not at one shared "" that would lie "within" the empty text. */
+    {
+        static const char in[] = "\x83\xa1v\x02\x25\xa0\x23\xa0";
+        char             *out;
+        size_t            out_len;
+        assert_int_equal(cable_msgpack_decode_view(&v, in, sizeof(in) - 1, &err), 0);
+        assert_false(sim_span_within(v.text, v.subject));
+        encode_ok(&v, &out, &out_len);
+        assert_int_equal(out_len, sizeof(in) - 1);
+        assert_memory_equal(out, in, out_len);
+        free(out);
+    }
     cable_destroy(&a);
     cable_destroy(&b);
     cable_destroy(&v);

@@ -26,15 +26,20 @@ static void fuzz_fail(const char *what, const char *detail)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cable_t     c, d;
+    cable_t     c, d, v;
     const char *err = NULL, *why = NULL;
-    char       *enc = NULL, *enc2 = NULL;
-    size_t      len = 0, len2 = 0;
-    int         rc;
+    char       *enc = NULL, *enc2 = NULL, *enc3 = NULL;
+    size_t      len = 0, len2 = 0, len3 = 0;
+    int         rc, rcv;
 
     cable_init(&c);
     cable_init(&d);
+    cable_init(&v);
     rc = cable_msgpack_decode(&c, (const char *)data, size, &err);
+    /* The view decoder (strings left in the input) agrees in everything. */
+    rcv = cable_msgpack_decode_view(&v, (const char *)data, size, NULL);
+    if (rcv != rc)
+        fuzz_fail("decode and decode_view disagree", err);
     if (rc < 0) {
         if (rc != SIM_EPARSE && rc != SIM_ETOOBIG && rc != SIM_ETYPE && rc != SIM_EVERSION)
             fuzz_fail("undocumented error code", sim_strerror(rc));
@@ -66,10 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("a decoded cable does not encode", sim_strerror(rc));
     if (len != len2 || memcmp(enc, enc2, len) != 0)
         fuzz_fail("the encoding is not canonical", NULL);
+    if (!cable_fields_equal(&c, &v, &why))
+        fuzz_fail("decode_view read another field", why);
+    if ((rc = cable_msgpack_encode(&v, &enc3, &len3)) != 0)
+        fuzz_fail("a view-decoded cable does not encode", sim_strerror(rc));
+    if (len != len3 || memcmp(enc, enc3, len) != 0)
+        fuzz_fail("a view-decoded cable encodes otherwise", NULL);
 out:
     free(enc);
     free(enc2);
+    free(enc3);
     cable_destroy(&c);
     cable_destroy(&d);
+    cable_destroy(&v);
     return 0;
 }
