@@ -656,9 +656,7 @@ int cable_msgpack_encode_buf(const cable_t *c, char **buf, size_t *cap, size_t *
         *buf = sim_xrealloc(*buf, bound);
         *cap = bound;
     }
-    *len = mp_write(c, *buf);
-    if (*len > bound) /* the budget is wrong: memory is already overwritten */
-        sim_panic("%s: wrote %zu bytes past a bound of %zu", __func__, *len, bound);
+    *len = cable_msgpack_write(c, *buf, bound);
     return 0;
 }
 
